@@ -1,0 +1,1 @@
+"""wirewatch services: fetcher, extractor, dedup, alerter (one package each)."""

@@ -1,0 +1,1 @@
+"""wirewatch extractor service."""

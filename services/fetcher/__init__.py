@@ -1,0 +1,1 @@
+"""wirewatch fetcher service."""

@@ -1,0 +1,1 @@
+"""wirewatch shared library: settings, messages, Kafka runtime, Redis, metrics, logging."""

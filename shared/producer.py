@@ -1,0 +1,102 @@
+"""Kafka producer helper: acks=all, idempotent, JSON messages, retried until the broker takes them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from shared import metrics
+from shared.logs import get_logger
+from shared.messages import Envelope, encode
+
+log = get_logger(__name__)
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One message a handler wants written: topic, key and a model (or raw bytes for DLQs)."""
+
+    topic: str
+    key: str
+    value: Envelope | bytes
+    headers: Headers = field(default_factory=tuple)
+
+    def payload(self) -> bytes:
+        """The serialised value."""
+        return self.value if isinstance(self.value, bytes) else encode(self.value)
+
+
+def backoff_delay(attempt: int, initial: float, cap: float) -> float:
+    """Capped exponential backoff with full jitter: uniform(0, min(cap, initial * 2**attempt))."""
+    return random.uniform(0, min(cap, initial * (2 ** min(attempt, 30))))
+
+
+class Producer:
+    """Writes outputs with acks=all; ``send_all`` returns only when every message is acknowledged."""
+
+    def __init__(self, bootstrap: str, service: str, *, linger_ms: int = 5) -> None:
+        self.service = service
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+            max_request_size=MAX_MESSAGE_BYTES,
+            request_timeout_ms=30000,
+            client_id=f"wirewatch-{service}",
+        )
+
+    async def start(self) -> None:
+        """Connect, retrying while the broker is not reachable yet."""
+        attempt = 0
+        while True:
+            try:
+                await self._producer.start()
+                return
+            except KafkaError as exc:
+                delay = backoff_delay(attempt, 0.5, 10)
+                log.warning("kafka producer cannot start (%s); retrying in %.1fs", exc, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def stop(self) -> None:
+        """Flush and close."""
+        await self._producer.stop()
+
+    async def send_all(self, outputs: Sequence[Output]) -> None:
+        """Send every output and wait for acks=all; failed sends are retried with backoff.
+
+        A retry can duplicate a message that was in fact written: delivery is at-least-once and
+        every consumer is idempotent. Raises ``asyncio.CancelledError`` only if cancelled.
+        """
+        pending = list(outputs)
+        attempt = 0
+        while pending:
+            futures = [
+                await self._producer.send(
+                    o.topic, o.payload(), key=o.key.encode("utf-8"), headers=list(o.headers)
+                )
+                for o in pending
+            ]
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            failed = [o for o, r in zip(pending, results, strict=True) if isinstance(r, BaseException)]
+            for o, r in zip(pending, results, strict=True):
+                if not isinstance(r, BaseException):
+                    metrics.PRODUCED.labels(self.service, o.topic).inc()
+            if not failed:
+                return
+            errors = {type(r).__name__ for r in results if isinstance(r, BaseException)}
+            delay = backoff_delay(attempt, 0.5, 15)
+            log.warning("%d sends failed (%s); retrying in %.1fs", len(failed), errors, delay)
+            attempt += 1
+            pending = failed
+            await asyncio.sleep(delay)
