@@ -57,8 +57,8 @@ class ConfigWatcher(Generic[T]):
         self._fingerprint = fp
         try:
             new = self._load()
-        except ConfigError as exc:
-            self.last_error = str(exc)
+        except Exception as exc:  # a bad edit must never take the service down
+            self.last_error = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
             metrics.CONFIG_RELOADS.labels(self.service, self.name, "rejected").inc()
             log.error("config %s rejected, keeping the last good one: %s", self.name, exc)
             return False

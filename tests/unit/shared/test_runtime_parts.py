@@ -1,0 +1,68 @@
+"""Pure parts of the consumer runtime: decoding, DLQ records, backoff, config hot reload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.config_watch import ConfigWatcher
+from shared.errors import ConfigError, PermanentError
+from shared.messages import ArticleRaw
+from shared.producer import backoff_delay
+from shared.runtime import Record, decode, dlq_output
+
+EXAMPLE = Path(__file__).parents[3] / "shared" / "schemas" / "examples" / "article.raw.v1.json"
+
+
+def test_decode_valid_message() -> None:
+    assert decode(ArticleRaw, EXAMPLE.read_bytes()).lang == "en"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, b"\xff\xfe not json", b"{\"schema\": \"article.raw/1\"}", b"[]", b"{truncated"],
+)
+def test_undecodable_or_invalid_is_permanent(value: bytes | None) -> None:
+    with pytest.raises(PermanentError):
+        decode(ArticleRaw, value)
+
+
+def test_dlq_output_keeps_bytes_and_names_the_error() -> None:
+    record = Record("wirewatch.articles.raw.v1", 3, 41, "abc", 0)
+    out = dlq_output(record, b"\x00poison", PermanentError("schema-invalid ArticleRaw"), "extractor")
+    headers = dict(out.headers)
+    assert out.topic == "wirewatch.articles.raw.v1.dlq" and out.key == "abc" and out.value == b"\x00poison"
+    assert headers["wirewatch-error-type"] == b"PermanentError"
+    assert headers["wirewatch-source-partition"] == b"3" and headers["wirewatch-source-offset"] == b"41"
+    assert headers["wirewatch-service"] == b"extractor"
+    assert b"schema-invalid" in headers["wirewatch-error"]
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    delays = [backoff_delay(attempt, 0.2, 5.0) for attempt in range(50)]
+    assert all(0 <= d <= 5.0 for d in delays)
+    assert len({round(d, 6) for d in delays}) > 40  # jitter: no lockstep
+
+
+async def test_config_watcher_keeps_last_good(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("value: 1\n", encoding="utf-8")
+
+    def load() -> int:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("value"), int):
+            raise ConfigError(f"{path}: field 'value' must be an integer")
+        return int(data["value"])
+
+    seen: list[int] = []
+    watcher = ConfigWatcher("c", "test", lambda: [path], load, seen.append)
+    assert watcher.current == 1
+    path.write_text("value: [broken\n", encoding="utf-8")
+    assert not await watcher.check()
+    assert watcher.current == 1 and watcher.last_error and "value" in watcher.last_error
+    path.write_text(json.dumps({"value": 22}), encoding="utf-8")
+    assert await watcher.check()
+    assert watcher.current == 22 and seen == [22] and watcher.last_error is None
