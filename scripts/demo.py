@@ -12,6 +12,7 @@ KEEP_STACK=1 (leave Kafka and Redis running).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,16 +64,15 @@ async def run() -> int:
         return 1
     banner(
         f"wirewatch demo running: replay feed on http://127.0.0.1:{REPLAY_PORT}/rss.xml at {rate}/s, "
-        f"metrics on :9101-9104, logs in {config.log_dir.relative_to(ROOT)}. Alerts appear below. Ctrl-C stops."
+        f"metrics on :9101-9104, logs in {config.log_dir.relative_to(ROOT)}. "
+        "Alerts appear below. Ctrl-C stops."
     )
     seconds = float(os.environ.get("DEMO_SECONDS", "0"))
     started = time.monotonic()
     exit_code = 0
     while not stop.is_set():
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
-        except TimeoutError:
-            pass
         dead = [name for name, alive in pipeline.running().items() if not alive]
         if dead:
             banner(f"process exited unexpectedly: {', '.join(dead)} (logs in {config.log_dir})")

@@ -1,7 +1,7 @@
 """Export the JSON Schemas of the message models to ``shared/schemas/`` (checked in).
 
-    python -m shared.schema_export          # rewrite the files
-    python -m shared.schema_export --check  # exit 1 if a file differs from the models
+python -m shared.schema_export          # rewrite the files
+python -m shared.schema_export --check  # exit 1 if a file differs from the models
 """
 
 from __future__ import annotations

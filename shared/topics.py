@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{t.name}\tpartitions={t.partitions}\tretention_hours={t.retention_hours}")
         return 0
     created = asyncio.run(create_topics(args.bootstrap, topics))
-    print(f"topics: {len(topics)} defined, {len(created)} created" + (f": {', '.join(created)}" if created else ""))
+    print(
+        f"topics: {len(topics)} defined, {len(created)} created"
+        + (f": {', '.join(created)}" if created else "")
+    )
     return 0
 
 

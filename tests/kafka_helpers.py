@@ -46,12 +46,16 @@ async def make_namespace(prefix: str = "t") -> Topics:
     return Topics(namespace)
 
 
-async def produce(topic: str, items: Iterable[tuple[str, bytes]], headers: list[tuple[str, bytes]] | None = None) -> None:
+async def produce(
+    topic: str, items: Iterable[tuple[str, bytes]], headers: list[tuple[str, bytes]] | None = None
+) -> None:
     """Write (key, value) pairs with acks=all."""
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
-        futures = [await producer.send(topic, value, key=key.encode(), headers=headers) for key, value in items]
+        futures = [
+            await producer.send(topic, value, key=key.encode(), headers=headers) for key, value in items
+        ]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -67,10 +71,16 @@ class Collected:
         return [json.loads(r.value) for r in self.records]
 
 
-async def consume_all(topic: str, *, expect: int | None = None, timeout: float = 30, idle: float = 2.0) -> Collected:
-    """Read a topic from the beginning until ``expect`` messages or ``idle`` seconds with none (or ``timeout``)."""
+async def consume_all(
+    topic: str, *, expect: int | None = None, timeout: float = 30, idle: float = 2.0
+) -> Collected:
+    """Read a topic from the start until ``expect`` messages, ``idle`` quiet seconds or ``timeout``."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=BOOTSTRAP, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     out = Collected()
@@ -98,7 +108,7 @@ async def committed_offsets(group: str, topic: str) -> dict[int, int]:
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - test helper
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic) or set()
         out: dict[int, int] = {}
         for p in partitions:

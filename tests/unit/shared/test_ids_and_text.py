@@ -32,7 +32,9 @@ def test_normalise_keeps_every_script() -> None:
 
 
 def test_content_hash_ignores_layout_only() -> None:
-    assert content_sha256("Seoul, Oct. 18 —  troops\n\narrive.") == content_sha256("seoul oct 18 troops arrive")
+    assert content_sha256("Seoul, Oct. 18 —  troops\n\narrive.") == content_sha256(
+        "seoul oct 18 troops arrive"
+    )
     assert content_sha256("troops arrive") != content_sha256("troops leave")
 
 

@@ -23,7 +23,7 @@ def test_decode_valid_message() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, b"\xff\xfe not json", b"{\"schema\": \"article.raw/1\"}", b"[]", b"{truncated"],
+    [None, b"\xff\xfe not json", b'{"schema": "article.raw/1"}', b"[]", b"{truncated"],
 )
 def test_undecodable_or_invalid_is_permanent(value: bytes | None) -> None:
     with pytest.raises(PermanentError):
