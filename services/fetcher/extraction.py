@@ -1,0 +1,163 @@
+"""Main-text extraction of an article page. Runs in a worker process (CPU-bound), so everything here
+is a plain function of picklable values: bytes in, an ``ExtractedPage`` out.
+
+The page is parsed once; cheap metadata (rel=canonical, title, publish time, authors, site name)
+is read from the head with a few XPath queries, then trafilatura extracts the main text from the
+same tree. Language detection and the content hash run here too, off the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from services.fetcher.charset import decode_body
+from shared.language import detect_language
+from shared.textnorm import clean_control_chars, content_sha256
+
+_MIN_TEXT_CHARS = 40
+# Characters clean_control_chars drops (Cc, Cs, Co, U+FFFE) other than newline and tab: most pages
+# have none, and the regex scan is far cheaper than the per-character cleaner.
+_UNCLEAN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffe\U000f0000-\U0010ffff]")
+
+
+def _clean(text: str) -> str:
+    return clean_control_chars(text) if _UNCLEAN.search(text) else text
+
+
+@dataclass(frozen=True)
+class PageInput:
+    """What a worker needs: the page bytes and how to read them."""
+
+    url: str
+    body: bytes
+    content_type: str | None = None
+    lang_hint: str | None = None
+    max_text_chars: int = 200_000
+    fast: bool = False
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """The article found on a page (``text`` empty when the page has no main text)."""
+
+    text: str
+    title: str = ""
+    published_at: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    site_name: str | None = None
+    lang: str = "und"
+    content_sha256: str = ""
+    seconds: float = 0.0
+    truncated: bool = False
+
+
+def _first(tree: Any, *xpaths: str) -> str | None:
+    for xpath in xpaths:
+        for value in tree.xpath(xpath):
+            text = str(value).strip()
+            if text:
+                return text
+    return None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if len(text) == 10:
+        text += "T00:00:00+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _authors(tree: Any) -> list[str]:
+    names: list[str] = []
+    for value in tree.xpath(
+        '//meta[@name="author" or @property="article:author" or @name="byl"]/@content'
+        '|//*[@rel="author"]/text()'
+    ):
+        for part in str(value).replace(" and ", ";").split(";"):
+            name = part.strip().removeprefix("By ").removeprefix("by ").strip()
+            if name and not name.startswith("http") and name not in names and len(name) < 100:
+                names.append(name)
+    return names[:10]
+
+
+def extract_page(page: PageInput) -> ExtractedPage:
+    """Decode, parse, read metadata and extract the main text of one page."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    started = time.perf_counter()
+    html, _ = decode_body(page.body, page.content_type)
+    tree = load_html(html)
+    if tree is None:
+        return ExtractedPage(text="", seconds=time.perf_counter() - started)
+    canonical = _first(tree, '//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content')
+    title = _first(
+        tree,
+        '//meta[@property="og:title"]/@content',
+        '//meta[@name="twitter:title"]/@content',
+        "//h1//text()",
+        "//title/text()",
+    )
+    published = _parse_time(
+        _first(
+            tree,
+            '//meta[@property="article:published_time"]/@content',
+            '//meta[@itemprop="datePublished"]/@content',
+            '//meta[@name="date" or @name="pubdate" or @name="publishdate"]/@content',
+            "//article//time/@datetime",
+            "//time/@datetime",
+        )
+    )
+    site = _first(
+        tree, '//meta[@property="og:site_name"]/@content', '//meta[@name="application-name"]/@content'
+    )
+    text = trafilatura.extract(
+        tree,
+        url=page.url,
+        include_comments=False,
+        include_tables=True,
+        fast=page.fast,
+        deduplicate=False,
+    )
+    text = _clean(text or "").strip()
+    truncated = len(text) > page.max_text_chars
+    if truncated:
+        text = text[: page.max_text_chars]
+    if len(text) < _MIN_TEXT_CHARS:
+        text = ""
+    title = _clean(title or "").strip()
+    lang = detect_language(f"{title}\n{text}", page.lang_hint) if text else (page.lang_hint or "und")
+    return ExtractedPage(
+        text=text,
+        title=title,
+        published_at=published,
+        authors=_authors(tree),
+        canonical_url=urljoin(page.url, canonical) if canonical else None,
+        site_name=_clean(site).strip() if site else None,
+        lang=lang,
+        content_sha256=content_sha256(text) if text else "",
+        seconds=time.perf_counter() - started,
+        truncated=truncated,
+    )
+
+
+def warm_up() -> bool:
+    """Import the heavy modules in a fresh worker so the first real page is not slow."""
+    body = b"<html><body><article><p>warm</p></article></body></html>"
+    extract_page(PageInput(url="http://warm.up/", body=body))
+    detect_language("warm up the language model", None)
+    return True
