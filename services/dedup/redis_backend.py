@@ -1,0 +1,189 @@
+"""The Redis backend of the dedup engine (the service's store). Layout, all under the prefix:
+
+    dd:x:{epoch}:{bucket}   hash  content key (8 B) -> epoch byte + article id     (exact copies)
+    dd:b:{epoch}:{bucket}   hash  band key (8 B)    -> epoch byte + article id     (LSH bands)
+    dd:s:{epoch}:{bucket}   hash  article id        -> group id + signature
+    st:a:{wl}:{article}     str   story id   (article -> story map; the redelivery guard)
+    st:e:{wl}:{article}     str   the story event emitted for the article (replayed on redelivery)
+    st:g:{wl}:{group}       str   story id of a near-duplicate group (SET NX)
+    st:s:{story}            str   story state JSON (carries its version)
+    st:d:{wl} / st:t:{wl}   hash / zset  story digests / last_seen of the watchlist's stories
+    st:v:{wl}               str   watchlist version (bumped by every commit)
+    st:df:{wl}              hash  entity document frequencies (+ "#total")
+
+Index hashes are bucketed per epoch (``horizon / 2``) so many small entries share one key and stay
+in Redis's compact listpack encoding; a bucket expires a horizon after its epoch ends, so an entry
+lives between one and 1.5 horizons. Every other key has TTL = horizon (events: ``event_ttl``).
+Article ids are stored as bytes (hex decoded).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from . import redis_scripts
+from .fingerprint import Fingerprint
+from .settings import DedupConfig
+from .store import CommitResult, IndexHit, IndexLookup, StoryCommit, StoryView
+from .story import StoryDigest, StoryState
+
+EPOCHS_PER_HORIZON = 2
+MAX_CANDIDATES = 12
+MAX_STORIES_IN_WINDOW = 2000
+
+
+def encode_id(article_id: str) -> bytes:
+    """Hex article id -> bytes (odd-length ids, not produced by shared.ids, stay ASCII after '!')."""
+    if len(article_id) % 2 == 0:
+        try:
+            return bytes.fromhex(article_id)
+        except ValueError:
+            pass
+    return b"!" + article_id.encode()
+
+
+def decode_id(raw: bytes) -> str:
+    """Inverse of ``encode_id``."""
+    return raw[1:].decode() if raw.startswith(b"!") else raw.hex()
+
+
+def _bucket(data: bytes, buckets: int) -> int:
+    return int.from_bytes(data[:4].ljust(4, b"\0"), "big") % buckets
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisStore:
+    """``DedupStore`` on Redis: Lua scripts for index claims, story reads and story commits."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, config: DedupConfig) -> None:
+        self.redis, self.prefix, self.config = redis, prefix, config
+        self.horizon = int(config.horizon_days * 86400)
+        self.epoch_seconds = max(1, self.horizon // EPOCHS_PER_HORIZON)
+        self.event_ttl = int(config.event_ttl_hours * 3600)
+        self._index = redis.register_script(redis_scripts.INDEX)
+        self._view = redis.register_script(redis_scripts.STORY_VIEW)
+        self._commit = redis.register_script(redis_scripts.COMMIT)
+
+    def key(self, *parts: str) -> str:
+        """A key under the prefix."""
+        return self.prefix + ":".join(parts)
+
+    def _epochs(self, now: float) -> list[int]:
+        current = int(now // self.epoch_seconds)
+        return [current - i for i in range(EPOCHS_PER_HORIZON + 1)]
+
+    async def index(self, article_id: str, fp: Fingerprint, at: float) -> IndexLookup:
+        """See ``DedupStore.index`` (one script call; epochs follow the wall clock, not ``at``)."""
+        epochs = self._epochs(time.time())
+        own = bytes((epochs[0] % 256,)) + encode_id(article_id)
+        expire_at = (epochs[0] + 1) * self.epoch_seconds + self.horizon
+        args: list[Any] = [
+            self.prefix,
+            len(epochs),
+            *epochs,
+            self.config.index_buckets,
+            self.config.index_buckets,
+            fp.content_key,
+            own,
+            expire_at,
+            MAX_CANDIDATES,
+            *fp.bands,
+        ]
+        reply = await self._index(keys=[], args=args)
+        exact_raw: bytes = reply[0]
+        hits: list[IndexHit] = []
+        exact: IndexHit | None = None
+        for owner, value in zip(reply[1::2], reply[2::2], strict=True):
+            glen = value[0]
+            hit = IndexHit(decode_id(owner[1:]), bytes(value[1 + glen :]), decode_id(value[1 : 1 + glen]))
+            if exact_raw and owner == exact_raw:
+                exact = hit
+            else:
+                hits.append(hit)
+        return IndexLookup(exact, hits)
+
+    async def save_signature(self, article_id: str, fp: Fingerprint, group: str) -> None:
+        """See ``DedupStore.save_signature``."""
+        epoch = self._epochs(time.time())[0]
+        aid, gid = encode_id(article_id), encode_id(group)
+        key = self.key("dd", "s", str(epoch), str(_bucket(aid, self.config.index_buckets)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, aid, bytes((len(gid),)) + gid + fp.signature)
+            pipe.expireat(key, (epoch + 1) * self.epoch_seconds + self.horizon)
+            await pipe.execute()
+
+    def _story_keys(self, watchlist: str, article_id: str, group: str) -> list[str]:
+        return [
+            self.key("st", "a", watchlist, article_id),
+            self.key("st", "e", watchlist, article_id),
+            self.key("st", "g", watchlist, group),
+        ]
+
+    def _watchlist_keys(self, watchlist: str) -> list[str]:
+        return [
+            self.key("st", "d", watchlist),
+            self.key("st", "t", watchlist),
+            self.key("st", "v", watchlist),
+            self.key("st", "df", watchlist),
+        ]
+
+    async def story_view(
+        self, watchlist: str, article_id: str, group: str, since: float, entity_ids: list[str]
+    ) -> StoryView:
+        """See ``DedupStore.story_view``."""
+        digests_key, times_key, version_key, df_key = self._watchlist_keys(watchlist)
+        keys = [*self._story_keys(watchlist, article_id, group), times_key, digests_key, version_key, df_key]
+        reply = await self._view(keys=keys, args=[since, MAX_STORIES_IN_WINDOW, *entity_ids])
+        if reply[0] == 1:
+            return StoryView(bytes(reply[1]), None, [], 0, {}, 0)
+        _, group_story, version, total, digests, df = reply
+        return StoryView(
+            replay=None,
+            group_story=_text(group_story) or None,
+            stories=[StoryDigest.model_validate_json(d) for d in digests if d],
+            watchlist_version=int(version),
+            df={e: int(c) for e, c in zip(entity_ids, df, strict=True) if c},
+            df_total=int(total),
+        )
+
+    async def load_story(self, story_id: str) -> StoryState | None:
+        """See ``DedupStore.load_story``."""
+        raw = await self.redis.get(self.key("st", "s", story_id))
+        return StoryState.model_validate_json(raw) if raw else None
+
+    async def commit(self, commit: StoryCommit) -> CommitResult:
+        """See ``DedupStore.commit``."""
+        state = commit.state
+        keys = [
+            *self._story_keys(commit.watchlist, commit.article_id, commit.group),
+            self.key("st", "s", state.story_id),
+            *self._watchlist_keys(commit.watchlist),
+        ]
+        last_seen = state.last_seen.timestamp()
+        args: list[Any] = [
+            "" if commit.expected_version is None else str(commit.expected_version),
+            str(commit.expected_watchlist_version),
+            state.story_id,
+            state.model_dump_json(),
+            state.digest().model_dump_json(),
+            last_seen,
+            commit.event,
+            self.horizon,
+            self.event_ttl,
+            last_seen - self.horizon,
+            "1" if commit.count_entities is not None else "0",
+            *(commit.count_entities or []),
+        ]
+        reply = await self._commit(keys=keys, args=args)
+        status = _text(reply[0])
+        if status == "replay":
+            return CommitResult("replay", bytes(reply[1]))
+        if status == "conflict":
+            return CommitResult("conflict")
+        return CommitResult("ok", commit.event)

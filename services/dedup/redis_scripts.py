@@ -1,0 +1,147 @@
+"""Lua scripts of the Redis backend. Each runs atomically, which is what makes replicas safe.
+
+Keys are built inside ``INDEX`` from the prefix (signature buckets depend on the candidates found),
+so the dedup keyspace must live on one Redis node (the deployment runs a single primary with AOF).
+"""
+
+from __future__ import annotations
+
+# Index one article: find the owner of its content key and of each LSH band in the live epochs,
+# claim the slots nobody owns (current epoch), and return the candidates with their signatures.
+# ARGV: prefix, n_epochs, epochs (current first)..., sig_buckets, index_buckets, content_field,
+#       own (epoch byte .. id), expire_at, max_candidates, band_fields...
+# Returns: {exact_owner or "", owner1, sigvalue1, owner2, sigvalue2, ...}
+INDEX = """
+local prefix = ARGV[1]
+local ne = tonumber(ARGV[2])
+local epochs = {}
+for i = 1, ne do epochs[i] = ARGV[2 + i] end
+local p = 3 + ne
+local sig_buckets = tonumber(ARGV[p])
+local index_buckets = tonumber(ARGV[p + 1])
+local cfield = ARGV[p + 2]
+local own = ARGV[p + 3]
+local expire_at = ARGV[p + 4]
+local max_candidates = tonumber(ARGV[p + 5])
+local first_band = p + 6
+local own_id = string.sub(own, 2)
+
+local function bucket(s, n)
+  local a, b, c, d = string.byte(s, 1, 4)
+  return (((a * 256 + (b or 0)) * 256 + (c or 0)) * 256 + (d or 0)) % n
+end
+local touched = {}
+local function claim(kind, field, value)
+  local key = prefix .. 'dd:' .. kind .. ':' .. epochs[1] .. ':' .. bucket(field, index_buckets)
+  redis.call('HSET', key, field, value)
+  touched[key] = true
+end
+local function owner(kind, field)
+  local b = bucket(field, index_buckets)
+  for i = 1, ne do
+    local v = redis.call('HGET', prefix .. 'dd:' .. kind .. ':' .. epochs[i] .. ':' .. b, field)
+    if v then return v end
+  end
+  return nil
+end
+local function signature(value)
+  local eb = string.byte(value, 1)
+  local id = string.sub(value, 2)
+  for i = 1, ne do
+    if tonumber(epochs[i]) % 256 == eb then
+      local key = prefix .. 'dd:s:' .. epochs[i] .. ':' .. bucket(id, sig_buckets)
+      return redis.call('HGET', key, id)
+    end
+  end
+  return nil
+end
+
+local out = {''}
+local exact = owner('x', cfield)
+if not exact then
+  claim('x', cfield, own)
+elseif string.sub(exact, 2) ~= own_id then
+  out[1] = exact
+end
+
+local hits, order = {}, {}
+for i = first_band, #ARGV do
+  local field = ARGV[i]
+  local v = owner('b', field)
+  if not v then
+    claim('b', field, own)
+  elseif string.sub(v, 2) ~= own_id then
+    if not hits[v] then hits[v] = 0; order[#order + 1] = v end
+    hits[v] = hits[v] + 1
+  end
+end
+table.sort(order, function(a, b) return hits[a] > hits[b] end)
+if out[1] ~= '' and not hits[out[1]] then table.insert(order, 1, out[1]) end
+for i = 1, math.min(#order, max_candidates) do
+  local sig = signature(order[i])
+  if sig then
+    out[#out + 1] = order[i]
+    out[#out + 1] = sig
+  end
+end
+for key, _ in pairs(touched) do redis.call('EXPIREAT', key, expire_at) end
+return out
+"""
+
+# Read what story assignment needs, as one consistent snapshot.
+# KEYS: article map, article event, group map, story times (zset), digests (hash), version, df (hash)
+# ARGV: since, max_stories, entity ids...
+# Returns {1, event or ""} for an article already assigned, else
+#         {0, group_story or "", version, df_total, {digest...}, {df...}}
+STORY_VIEW = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {1, redis.call('GET', KEYS[2]) or ''}
+end
+local group_story = redis.call('GET', KEYS[3]) or ''
+local ids = redis.call('ZRANGEBYSCORE', KEYS[4], ARGV[1], '+inf', 'LIMIT', 0, tonumber(ARGV[2]))
+local digests = {}
+if #ids > 0 then digests = redis.call('HMGET', KEYS[5], unpack(ids)) end
+local version = redis.call('GET', KEYS[6]) or '0'
+local total = redis.call('HGET', KEYS[7], '#total') or '0'
+local df = {}
+if #ARGV > 2 then df = redis.call('HMGET', KEYS[7], unpack(ARGV, 3)) end
+return {0, group_story, version, total, digests, df}
+"""
+
+# Commit one story update if nothing changed since it was read.
+# KEYS: article map, article event, group map, story state, digests, story times, version, df
+# ARGV: expected story version ("" = new story), expected watchlist version, story id, state json,
+#       digest json, last_seen score, event json, ttl seconds, event ttl seconds, prune-before score,
+#       count entities ("1"/"0"), entity ids...
+# Returns {"ok"} | {"conflict"} | {"replay", event or ""}
+COMMIT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {'replay', redis.call('GET', KEYS[2]) or ''}
+end
+if ARGV[1] == '' then
+  if (redis.call('GET', KEYS[7]) or '0') ~= ARGV[2] then return {'conflict'} end
+  if redis.call('EXISTS', KEYS[4]) == 1 then return {'conflict'} end
+else
+  local state = redis.call('GET', KEYS[4])
+  if not state or tostring(cjson.decode(state)['version']) ~= ARGV[1] then return {'conflict'} end
+end
+local ttl = ARGV[8]
+redis.call('SET', KEYS[4], ARGV[4], 'EX', ttl)
+redis.call('HSET', KEYS[5], ARGV[3], ARGV[5])
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[3])
+redis.call('INCR', KEYS[7])
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
+redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[9])
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ttl, 'NX')
+if ARGV[11] == '1' then
+  for i = 12, #ARGV do redis.call('HINCRBY', KEYS[8], ARGV[i], 1) end
+  redis.call('HINCRBY', KEYS[8], '#total', 1)
+end
+local old = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[10])
+if #old > 0 then
+  redis.call('ZREM', KEYS[6], unpack(old))
+  redis.call('HDEL', KEYS[5], unpack(old))
+end
+for i = 5, 8 do redis.call('EXPIRE', KEYS[i], ttl) end
+return {'ok'}
+"""

@@ -1,0 +1,173 @@
+"""The storage interface of the dedup engine and its in-memory backend (used by ``wirewatch cluster``).
+
+The engine holds all the logic; a backend only stores and answers reads, and commits a story
+update atomically with optimistic concurrency: a commit names the version it read and fails with
+``conflict`` when another replica changed that story (or, for a new story, the watchlist) since,
+so the engine re-reads and decides again. ``redis_backend.RedisStore`` is the service's backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from .fingerprint import Fingerprint
+from .story import StoryDigest, StoryState
+
+
+@dataclass(frozen=True)
+class IndexHit:
+    """An indexed article that shares an LSH band (or the content key) with the new one."""
+
+    article_id: str
+    signature: bytes
+    group: str
+
+
+@dataclass(frozen=True)
+class IndexLookup:
+    """Result of indexing an article: the exact copy it repeats (if any) and band candidates."""
+
+    exact_of: IndexHit | None
+    candidates: list[IndexHit]
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """What the engine reads before deciding which story an article joins."""
+
+    replay: bytes | None  # the event already committed for (watchlist, article); b"" once it expired
+    group_story: str | None  # the story of the article's near-duplicate group, if any
+    stories: list[StoryDigest]  # stories of the watchlist seen within the window
+    watchlist_version: int
+    df: dict[str, int]
+    df_total: int
+
+
+@dataclass(frozen=True)
+class StoryCommit:
+    """One atomic story update: new state, article map + event, group map, entity counts."""
+
+    watchlist: str
+    article_id: str
+    group: str
+    state: StoryState  # already carries version = expected + 1
+    expected_version: int | None  # None: a new story (then ``expected_watchlist_version`` is checked)
+    expected_watchlist_version: int
+    event: bytes
+    count_entities: list[str] | None = None  # entity ids to count (None: a copy, not counted)
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """``ok``; ``conflict`` (re-read and retry); ``replay`` (already committed: ``event`` is the old one)."""
+
+    status: Literal["ok", "conflict", "replay"]
+    event: bytes | None = None
+
+
+class DedupStore(Protocol):
+    """What the engine needs from a backend."""
+
+    async def index(self, article_id: str, fp: Fingerprint, at: float) -> IndexLookup:
+        """Look up band/content-key candidates and reserve this article's band slots, atomically."""
+        ...
+
+    async def save_signature(self, article_id: str, fp: Fingerprint, group: str) -> None:
+        """Store the article's signature and near-duplicate group for later candidates."""
+        ...
+
+    async def story_view(
+        self, watchlist: str, article_id: str, group: str, since: float, entity_ids: list[str]
+    ) -> StoryView:
+        """Replay check, group story, digests of stories with last_seen >= since, entity counts."""
+        ...
+
+    async def load_story(self, story_id: str) -> StoryState | None:
+        """The full state of one story."""
+        ...
+
+    async def commit(self, commit: StoryCommit) -> CommitResult:
+        """Apply a story update if nothing changed since it was read (see module docstring)."""
+        ...
+
+
+class MemoryStore:
+    """A process-local backend with the same semantics (no TTLs: the CLI runs over a finite file)."""
+
+    def __init__(self) -> None:
+        self.bands: dict[bytes, str] = {}
+        self.content: dict[bytes, str] = {}
+        self.signatures: dict[str, tuple[bytes, str]] = {}
+        self.article_events: dict[tuple[str, str], bytes] = {}
+        self.group_stories: dict[tuple[str, str], str] = {}
+        self.states: dict[str, StoryState] = {}
+        self.watchlist_stories: dict[str, set[str]] = {}
+        self.watchlist_versions: dict[str, int] = {}
+        self.df: dict[str, dict[str, int]] = {}
+        self.df_total: dict[str, int] = {}
+
+    def _hit(self, article_id: str) -> IndexHit | None:
+        stored = self.signatures.get(article_id)
+        return IndexHit(article_id, stored[0], stored[1]) if stored else None
+
+    async def index(self, article_id: str, fp: Fingerprint, at: float) -> IndexLookup:
+        """See ``DedupStore.index``."""
+        exact_id = self.content.setdefault(fp.content_key, article_id)
+        exact = self._hit(exact_id) if exact_id != article_id else None
+        found: list[str] = []
+        for band in fp.bands:
+            owner = self.bands.setdefault(band, article_id)
+            if owner != article_id and owner not in found:
+                found.append(owner)
+        hits = [h for h in (self._hit(a) for a in found) if h is not None]
+        return IndexLookup(exact, hits)
+
+    async def save_signature(self, article_id: str, fp: Fingerprint, group: str) -> None:
+        """See ``DedupStore.save_signature``."""
+        self.signatures[article_id] = (fp.signature, group)
+
+    async def story_view(
+        self, watchlist: str, article_id: str, group: str, since: float, entity_ids: list[str]
+    ) -> StoryView:
+        """See ``DedupStore.story_view``."""
+        ids = self.watchlist_stories.get(watchlist, set())
+        digests = [
+            self.states[s].digest() for s in sorted(ids) if self.states[s].last_seen.timestamp() >= since
+        ]
+        return StoryView(
+            replay=self.article_events.get((watchlist, article_id)),
+            group_story=self.group_stories.get((watchlist, group)),
+            stories=digests,
+            watchlist_version=self.watchlist_versions.get(watchlist, 0),
+            df={e: c for e, c in self.df.get(watchlist, {}).items() if e in entity_ids},
+            df_total=self.df_total.get(watchlist, 0),
+        )
+
+    async def load_story(self, story_id: str) -> StoryState | None:
+        """See ``DedupStore.load_story``."""
+        state = self.states.get(story_id)
+        return state.model_copy(deep=True) if state else None
+
+    async def commit(self, commit: StoryCommit) -> CommitResult:
+        """See ``DedupStore.commit``."""
+        key = (commit.watchlist, commit.article_id)
+        if key in self.article_events:
+            return CommitResult("replay", self.article_events[key])
+        current = self.states.get(commit.state.story_id)
+        if commit.expected_version is None:
+            if self.watchlist_versions.get(commit.watchlist, 0) != commit.expected_watchlist_version:
+                return CommitResult("conflict")
+        elif current is None or current.version != commit.expected_version:
+            return CommitResult("conflict")
+        self.states[commit.state.story_id] = commit.state.model_copy(deep=True)
+        self.watchlist_stories.setdefault(commit.watchlist, set()).add(commit.state.story_id)
+        self.watchlist_versions[commit.watchlist] = self.watchlist_versions.get(commit.watchlist, 0) + 1
+        self.article_events[key] = commit.event
+        self.group_stories.setdefault((commit.watchlist, commit.group), commit.state.story_id)
+        if commit.count_entities is not None:
+            counts = self.df.setdefault(commit.watchlist, {})
+            for entity_id in commit.count_entities:
+                counts[entity_id] = counts.get(entity_id, 0) + 1
+            self.df_total[commit.watchlist] = self.df_total.get(commit.watchlist, 0) + 1
+        return CommitResult("ok", commit.event)

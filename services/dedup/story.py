@@ -1,0 +1,67 @@
+"""Story state as the engine keeps it (stored as JSON), and its compact digest used for matching."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.messages import Entity, Fact, SourceRef, UtcDatetime
+
+
+class Arrival(BaseModel):
+    """One independent member (not a near-duplicate copy), for the burst rule."""
+
+    source: str
+    at: float  # published_at (fallback fetched_at), epoch seconds
+
+
+class StoryState(BaseModel):
+    """Everything the engine needs to merge the next article and to write a snapshot."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    story_id: str
+    watchlist: str
+    version: int = 0
+    title: str
+    first_seen: UtcDatetime
+    last_seen: UtcDatetime
+    member_count: int = 1
+    sources: list[SourceRef] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    entity_counts: dict[str, int] = Field(default_factory=dict, description="members naming each id")
+    facts: list[Fact] = Field(default_factory=list)
+    fact_max: dict[str, float] = Field(default_factory=dict, description="largest value per fact type")
+    arrivals: list[Arrival] = Field(default_factory=list)
+    burst_reported: bool = False
+
+    def digest(self) -> StoryDigest:
+        """The compact form the matcher reads for every story in the window."""
+        return StoryDigest(
+            story_id=self.story_id,
+            version=self.version,
+            first_seen=self.first_seen.timestamp(),
+            last_seen=self.last_seen.timestamp(),
+            members=self.member_count,
+            entities=dict(self.entity_counts),
+            facts=[(f.type, f.value) for f in self.facts],
+        )
+
+
+class StoryDigest(BaseModel):
+    """What same-event matching needs of a story: entity counts, fact values, time span, version."""
+
+    story_id: str
+    version: int
+    first_seen: float
+    last_seen: float
+    members: int
+    entities: dict[str, int]
+    facts: list[tuple[str, float]]
+
+
+def event_time(published_at: datetime | None, fetched_at: datetime) -> datetime:
+    """Story time of an article: published_at, or fetched_at when the feed gave no date."""
+    return published_at or fetched_at
