@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.alerter.alert import Alert, AlertStory
-from services.alerter.mrkdwn import escape, link, truncate, truncate_mrkdwn
+from services.alerter.mrkdwn import escape, link, truncate_mrkdwn
 from shared.messages import Entity, Fact
 
 # Slack limits (https://api.slack.com/reference/block-kit/blocks)
@@ -64,10 +64,10 @@ def _section(text: str) -> Block:
 
 
 def _header(text: str) -> Block:
-    return {
-        "type": "header",
-        "text": {"type": "plain_text", "text": truncate(text, HEADER_MAX), "emoji": True},
-    }
+    # Slack decodes &amp; &lt; &gt; in plain_text too; escaping keeps a title like "<!channel>" inert
+    # everywhere, and truncate_mrkdwn never cuts an entity in half.
+    text = truncate_mrkdwn(escape(text), HEADER_MAX)
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
 def _context(parts: list[str]) -> Block:
