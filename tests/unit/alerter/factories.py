@@ -102,7 +102,7 @@ def event(
     )
     return StoryEvent(
         trace=article_id,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         story_id=story_id,
         watchlist=watchlist,
         story=snap,

@@ -104,7 +104,8 @@ class FakeRedis:
 
     async def zscore(self, key: str, member: str) -> float | None:
         self._check()
-        return self.data.get(key, {}).get(member)
+        score: float | None = self.data.get(key, {}).get(member)
+        return score
 
     async def zcard(self, key: str) -> int:
         return len(self.data.get(key, {}))
