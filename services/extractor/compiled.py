@@ -1,0 +1,95 @@
+"""A watchlist compiled for tagging: one term matcher for concepts, entities and fact nouns."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from services.extractor.matcher import Document, Hit, TermMatcher
+from shared.watchlists import TermsByLanguage, Watchlist
+
+# (kind, name): kind is concept | concept_x | entity | entity_x | after | before; the ``_x``
+# kinds are exclusions, ``after``/``before`` carry the fact pattern's index as name.
+Payload = tuple[str, str]
+HitsByName = dict[str, list[Hit[Payload]]]
+
+
+def _terms(by_lang: TermsByLanguage) -> Iterator[str]:
+    for terms in by_lang.values():
+        yield from terms
+
+
+@dataclass(frozen=True)
+class DocumentHits:
+    """The hits of one watchlist in one document, exclusions applied, grouped by kind and name."""
+
+    concepts: HitsByName
+    entities: HitsByName
+    fact_after: HitsByName
+    fact_before: HitsByName
+
+
+def _overlaps(hit: Hit[Payload], blockers: list[Hit[Payload]]) -> bool:
+    return any(b.start < hit.end and hit.start < b.end for b in blockers)
+
+
+def _dedupe(hits: list[Hit[Payload]]) -> list[Hit[Payload]]:
+    """One hit per start position (the longest), in order."""
+    best: dict[int, Hit[Payload]] = {}
+    for h in hits:
+        cur = best.get(h.start)
+        if cur is None or h.end > cur.end:
+            best[h.start] = h
+    return [best[k] for k in sorted(best)]
+
+
+class CompiledWatchlist:
+    """A ``Watchlist`` plus its matcher; ``hits(doc)`` runs every term of the watchlist once."""
+
+    def __init__(self, watchlist: Watchlist) -> None:
+        self.watchlist = watchlist
+        self.entity_types = {e.id: e.type for e in watchlist.entities}
+        entries: list[tuple[str, Payload]] = []
+        entity_by_id = {e.id: e for e in watchlist.entities}
+        for entity in watchlist.entities:
+            entries += [(t, ("entity", entity.id)) for t in _terms(entity.terms)]
+            entries += [(t, ("entity_x", entity.id)) for t in _terms(entity.exclude)]
+        for name, concept in watchlist.concepts.items():
+            entries += [(t, ("concept", name)) for t in _terms(concept.terms)]
+            entries += [(t, ("concept_x", name)) for t in _terms(concept.exclude)]
+            for entity_id in concept.entities:
+                entity = entity_by_id[entity_id]
+                entries += [(t, ("concept", name)) for t in _terms(entity.terms)]
+                entries += [(t, ("concept_x", name)) for t in _terms(entity.exclude)]
+        for i, fact in enumerate(watchlist.facts):
+            entries += [(t, ("after", str(i))) for t in _terms(fact.after)]
+            entries += [(t, ("before", str(i))) for t in _terms(fact.before)]
+        self.matcher: TermMatcher[Payload] = TermMatcher(entries)
+        self.counters: list[tuple[str, ...]] = [
+            tuple(sorted({c.lower() for c in _terms(f.counters)}, key=len, reverse=True))
+            for f in watchlist.facts
+        ]
+
+    def hits(self, doc: Document) -> DocumentHits:
+        """Match the document and apply exclusions."""
+        grouped: dict[str, dict[str, list[Hit[Payload]]]] = defaultdict(lambda: defaultdict(list))
+        for hit in self.matcher.find(doc):
+            kind, name = hit.payload
+            grouped[kind][name].append(hit)
+
+        def kept(kind: str, exclude_kind: str) -> HitsByName:
+            out: HitsByName = {}
+            for name, hits in grouped[kind].items():
+                blockers = grouped[exclude_kind].get(name, [])
+                good = [h for h in hits if not _overlaps(h, blockers)] if blockers else hits
+                if good:
+                    out[name] = _dedupe(good)
+            return out
+
+        return DocumentHits(
+            concepts=kept("concept", "concept_x"),
+            entities=kept("entity", "entity_x"),
+            fact_after={k: _dedupe(v) for k, v in grouped["after"].items()},
+            fact_before={k: _dedupe(v) for k, v in grouped["before"].items()},
+        )

@@ -1,0 +1,161 @@
+"""Typed numeric facts: a number, a fact noun next to it, and the actor and place of its sentence.
+
+For each number: nouns of a fact pattern that follow it (``after``: "1,500 troops", "1.500 tentara")
+within the pattern's window, or nouns that precede it when a counter word follows the number
+(``before``: "병력 1만 명", "士兵1万人"). The window stops at the next number and the sentence end,
+so "10,000 troops, 300 killed" gives troop_count 10000 and killed 300. When one number fits several
+patterns the highest ``priority`` wins ("300 North Korean soldiers killed" is killed, not troops),
+then the nearest noun.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+from services.extractor.compiled import CompiledWatchlist, DocumentHits, Payload
+from services.extractor.matcher import Document, Hit
+from services.extractor.numbers import NumberMatch, find_numbers
+from shared.messages import Fact
+
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；\n]")
+_SPAN_CHARS = 220
+_ACTOR_REACH = 40
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    priority: int
+    distance: int
+    index: int
+
+
+def _sentence_bounds(text: str, ends: list[int], pos: int) -> tuple[int, int]:
+    i = bisect_right(ends, pos)
+    start = ends[i - 1] if i > 0 else 0
+    end = ends[i] if i < len(ends) else len(text)
+    return start, end
+
+
+def _hits_between(hits: list[Hit[Payload]], starts: list[int], lo: int, hi: int) -> list[Hit[Payload]]:
+    return hits[bisect_left(starts, lo) : bisect_left(starts, hi)]
+
+
+def _nearest(
+    hits: dict[str, list[Hit[Payload]]], ids: list[str] | None, lo: int, hi: int, center: tuple[int, int]
+) -> str | None:
+    best: tuple[int, str] | None = None
+    for entity_id, found in hits.items():
+        if ids is not None and entity_id not in ids:
+            continue
+        for h in found:
+            if h.start < lo or h.end > hi:
+                continue
+            distance = max(center[0] - h.end, h.start - center[1], 0)
+            if best is None or distance < best[0]:
+                best = (distance, entity_id)
+    return best[1] if best else None
+
+
+def _actor(
+    countries: dict[str, list[Hit[Payload]]],
+    actors: list[str],
+    sentence: tuple[int, int],
+    number: NumberMatch,
+) -> str | None:
+    """The country right next to the number ("1,500 North Korean troops"), else the watchlist's
+    first listed actor in the sentence, else in the article."""
+    allowed = actors or None
+    close = _nearest(
+        countries,
+        allowed,
+        max(sentence[0], number.start - _ACTOR_REACH),
+        min(sentence[1], number.end + _ACTOR_REACH),
+        (number.start, number.end),
+    )
+    if close is not None:
+        return close
+    for entity_id in actors:
+        if any(sentence[0] <= h.start < sentence[1] for h in countries.get(entity_id, [])):
+            return entity_id
+    for entity_id in actors:
+        if entity_id in countries:
+            return entity_id
+    return _nearest(countries, None, sentence[0], sentence[1], (number.start, number.end))
+
+
+def _span(text: str, lo: int, hi: int, number: NumberMatch) -> str:
+    if hi - lo > _SPAN_CHARS:
+        lo = max(lo, number.start - _SPAN_CHARS // 2)
+        hi = min(hi, lo + _SPAN_CHARS)
+    return " ".join(text[lo:hi].split())
+
+
+def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits, lang: str) -> list[Fact]:
+    """Every fact the watchlist's patterns find in the document, without duplicates."""
+    patterns = compiled.watchlist.facts
+    if not patterns or not (hits.fact_after or hits.fact_before):
+        return []
+    text, low = doc.text, doc.low
+    numbers = [n for n in find_numbers(text, lang) if not n.year_like]
+    if not numbers:
+        return []
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    after = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_after.items()}
+    before = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_before.items()}
+    by_type = {
+        t: {e: hs for e, hs in hits.entities.items() if compiled.entity_types.get(e) == t}
+        for t in ("country", "place")
+    }
+    facts: list[Fact] = []
+    seen: set[tuple[str, float, str | None, str | None]] = set()
+    for i, number in enumerate(numbers):
+        s_start, s_end = _sentence_bounds(text, ends, number.start)
+        next_start = numbers[i + 1].start if i + 1 < len(numbers) else len(text)
+        prev_end = numbers[i - 1].end if i > 0 else 0
+        candidates: list[_Candidate] = []
+        for idx, pattern in enumerate(patterns):
+            if not pattern.min_value <= number.value <= pattern.max_value:
+                continue
+            if idx in after:
+                found, starts = after[idx]
+                hi = min(number.end + pattern.window, next_start, s_end)
+                near = _hits_between(found, starts, number.end, hi + 1)
+                if near:
+                    candidates.append(_Candidate(pattern.priority, near[0].start - number.end, idx))
+                    continue
+            if idx in before and compiled.counters[idx]:
+                tail = low[number.end : number.end + 3].lstrip()
+                if not any(tail.startswith(c) for c in compiled.counters[idx]):
+                    continue
+                found, starts = before[idx]
+                lo = max(number.start - pattern.window, prev_end, s_start)
+                near = [h for h in _hits_between(found, starts, lo, number.start) if h.end <= number.start]
+                if near:
+                    candidates.append(_Candidate(pattern.priority, number.start - near[-1].end, idx))
+        if not candidates:
+            continue
+        best = min(candidates, key=lambda c: (-c.priority, c.distance))
+        pattern = patterns[best.index]
+        actor = _actor(by_type["country"], pattern.actors, (s_start, s_end), number)
+        # the place is where the counted people or things are: after the number in the sentence
+        place = _nearest(by_type["place"], None, number.end, s_end, (number.start, number.end))
+        if place is None:
+            others = {k: v for k, v in by_type["country"].items() if k != actor}
+            place = _nearest(others, None, number.end, s_end, (number.start, number.end))
+        key = (pattern.type, number.value, actor, place)
+        if key in seen:
+            continue
+        seen.add(key)
+        facts.append(
+            Fact(
+                type=pattern.type,
+                value=number.value,
+                unit=pattern.unit,
+                actor=actor,
+                place=place,
+                span=_span(text, s_start, s_end, number),
+            )
+        )
+    return facts

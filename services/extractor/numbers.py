@@ -1,0 +1,302 @@
+"""Locale-aware numbers in news text: "1.500 tentara", "1,500 troops", "10 000", "12 ribu",
+"1만2천명", "1万人", "两千名", "10 тысяч", "10 тис.", "2,5 Millionen".
+
+Grouping rule: a separator followed by exactly three digits groups thousands whatever the
+language ("1.500" id = "1,500" en = 1500), because news never counts troops in thousandths. The
+locale decides only the truly ambiguous case: one three-digit group before a scale word
+("2,125 Millionen" is 2.125 million in German, "2,125 million" 2.125 billion in English).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DECIMAL_COMMA_LANGS = frozenset({"id", "ms", "de", "fr", "es", "ru", "uk", "it", "pt", "nl", "tr", "pl"})
+
+_SCALE_WORDS: dict[str, float] = {
+    # thousand
+    "thousand": 1e3,
+    "k": 1e3,
+    "ribu": 1e3,
+    "rb": 1e3,
+    "tausend": 1e3,
+    "tsd": 1e3,
+    "mille": 1e3,
+    "mil": 1e3,
+    "тыс": 1e3,
+    "тысяч": 1e3,
+    "тысячи": 1e3,
+    "тысяча": 1e3,
+    "тис": 1e3,
+    "тисяч": 1e3,
+    "тисячі": 1e3,
+    "тисяча": 1e3,
+    # million
+    "million": 1e6,
+    "millions": 1e6,
+    "juta": 1e6,
+    "millionen": 1e6,
+    "mio": 1e6,
+    "millón": 1e6,
+    "millones": 1e6,
+    "млн": 1e6,
+    "миллион": 1e6,
+    "миллиона": 1e6,
+    "миллионов": 1e6,
+    "мільйон": 1e6,
+    "мільйони": 1e6,
+    "мільйонів": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    # billion
+    "billion": 1e9,
+    "miliar": 1e9,
+    "milliarde": 1e9,
+    "milliarden": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "млрд": 1e9,
+    "миллиард": 1e9,
+    "миллиарда": 1e9,
+    "мільярд": 1e9,
+    "bn": 1e9,
+}
+_CJK_UNITS: dict[str, float] = {
+    "百": 1e2,
+    "백": 1e2,
+    "千": 1e3,
+    "천": 1e3,
+    "万": 1e4,
+    "萬": 1e4,
+    "만": 1e4,
+    "亿": 1e8,
+    "億": 1e8,
+    "억": 1e8,
+}
+_HAN_DIGITS: dict[str, int] = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_HAN_SMALL_UNITS: dict[str, int] = {"十": 10, "百": 100, "千": 1000}
+_HAN_BIG_UNITS: dict[str, int] = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "januari",
+    "februari",
+    "maret",
+    "mei",
+    "juni",
+    "juli",
+    "agustus",
+    "oktober",
+    "desember",
+    "januar",
+    "februar",
+    "märz",
+    "oktober",
+    "dezember",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+    "січня",
+    "лютого",
+    "березня",
+    "квітня",
+    "травня",
+    "червня",
+    "липня",
+    "серпня",
+    "вересня",
+    "жовтня",
+    "листопада",
+    "грудня",
+)
+_DATE_AFTER = re.compile(r"\s?(?:(?:" + "|".join(_MONTHS) + r")(?!\w)|[年月日년월일시時])", re.IGNORECASE)
+_DATE_BEFORE = re.compile(r"(?:(?<!\w)(?:" + "|".join(_MONTHS) + r")\.?\s?|[年月]\s?)$", re.IGNORECASE)
+
+_SCALE_ALT = "|".join(sorted((re.escape(w) for w in _SCALE_WORDS), key=len, reverse=True))
+_UNIT_CHARS = "".join(_CJK_UNITS)
+_GROUP_SEP = "[.,\u00a0\u202f\u2009 ]"
+
+# Every part is a literal, a character class or a bounded repeat; the CJK form repeats a group
+# that must end in a unit character, so no substring can be split two ways (no backtracking blow-up).
+_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z.,/:\-])"
+    r"(?:"
+    rf"(?P<cjk>(?:\d{{1,6}}(?:[.,]\d{{1,3}})?\s?[{_UNIT_CHARS}]\s?){{1,4}}\d{{0,4}})"
+    rf"|(?P<grouped>\d{{1,3}}(?:{_GROUP_SEP}\d{{3}}){{1,4}}(?:[.,]\d{{1,2}})?)"
+    r"|(?P<plain>\d{1,12}(?:[.,]\d{1,3})?)"
+    r")"
+    rf"(?:\s?(?P<scale>{_SCALE_ALT})\.?(?!\w))?"
+    r"(?![0-9A-Za-z/:%]|[.,]\d)",
+    re.IGNORECASE,
+)
+_HAN_NUMBER = re.compile(r"[一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}")
+
+
+@dataclass(frozen=True)
+class NumberMatch:
+    """A number found in text: its value and where it is."""
+
+    value: float
+    start: int
+    end: int
+    text: str
+    year_like: bool = False
+    """A year or part of a date ("2024", "13 Oktober", "10월", "March 3"): not a count."""
+
+
+def _plain(digits: str, lang: str, has_scale: bool) -> float:
+    """Digits with at most one separator: decimal unless it is a thousands group."""
+    sep = next((c for c in digits if c in ".,"), None)
+    if sep is None:
+        return float(digits)
+    whole, frac = digits.split(sep)
+    if len(frac) == 3:
+        locale_decimal = "," if lang in DECIMAL_COMMA_LANGS else "."
+        if not (has_scale and sep == locale_decimal):
+            return float(whole + frac)
+    return float(f"{whole}.{frac}")
+
+
+def _grouped(digits: str, lang: str, has_scale: bool) -> float:
+    separators = [c for c in digits if not c.isdigit()]
+    if len(separators) == 1 and separators[0] in ".,":
+        return _plain(digits, lang, has_scale)
+    # the last separator is decimal when followed by 1-2 digits ("1.234,5"), else all group
+    tail = re.search(r"[.,](\d{1,2})$", digits)
+    if tail:
+        head = re.sub(r"\D", "", digits[: tail.start()])
+        return float(f"{head}.{tail.group(1)}")
+    return float(re.sub(r"\D", "", digits))
+
+
+def _cjk(text: str) -> float:
+    total = 0.0
+    for amount, unit in re.findall(rf"(\d+(?:[.,]\d+)?)\s?([{_UNIT_CHARS}])", text):
+        total += (
+            float(amount.replace(",", ".") if len(amount.split(",")[-1]) != 3 else amount.replace(",", ""))
+            * (_CJK_UNITS[unit])
+        )
+    trailing = re.search(rf"[{_UNIT_CHARS}]\s?(\d+)$", text.strip())
+    if trailing:
+        total += float(trailing.group(1))
+    return total
+
+
+def parse_han_number(text: str) -> int:
+    """Chinese numerals: 一万 = 10000, 两千 = 2000, 一万二千 = 12000, 三十 = 30."""
+    total, section, digit = 0, 0, 0
+    for ch in text:
+        if ch in _HAN_DIGITS:
+            digit = _HAN_DIGITS[ch]
+        elif ch in _HAN_SMALL_UNITS:
+            section += (digit or 1) * _HAN_SMALL_UNITS[ch]
+            digit = 0
+        elif ch in _HAN_BIG_UNITS:
+            total += (section + digit) * _HAN_BIG_UNITS[ch]
+            section, digit = 0, 0
+    return total + section + digit
+
+
+def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
+    """Every number in ``text`` with its value, in order of position."""
+    out: list[NumberMatch] = []
+    for m in _NUMBER.finditer(text):
+        scale_word = m.group("scale")
+        scale = _SCALE_WORDS.get(scale_word.lower(), 1.0) if scale_word else 1.0
+        if scale_word and scale_word.lower() in {"m", "k", "mil"} and lang not in {"en", "es"}:
+            scale = 1.0 if scale_word.lower() != "mil" or lang not in {"es", "pt"} else 1e3
+        if m.group("cjk"):
+            value = _cjk(m.group("cjk"))
+        elif m.group("grouped"):
+            value = _grouped(m.group("grouped"), lang, bool(scale_word))
+        else:
+            value = _plain(m.group("plain"), lang, bool(scale_word))
+        plain = m.group("plain")
+        year_like = bool(
+            plain and not scale_word and len(plain) == 4 and plain.isdigit() and 1900 <= value <= 2100
+        )
+        raw = m.group(0).rstrip()
+        if not scale_word and (
+            _DATE_AFTER.match(text, m.start() + len(raw))
+            or _DATE_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
+        ):
+            year_like = True
+        out.append(NumberMatch(value * scale, m.start(), m.start() + len(raw), raw, year_like))
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text[:20000]):
+        for m in _HAN_NUMBER.finditer(text):
+            value = parse_han_number(m.group(0))
+            if value >= 10:  # 一 alone is mostly a word part (一些, 一直), not a count
+                out.append(NumberMatch(float(value), m.start(), m.end(), m.group(0)))
+        out.sort(key=lambda n: n.start)
+    return out

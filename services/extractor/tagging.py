@@ -1,0 +1,103 @@
+"""The tagging engine: article text -> watchlist matches, entities and facts.
+
+Interface used by the extractor service, the ``wirewatch tag`` CLI and dedup's ``wirewatch cluster``:
+
+    tagger = load_tagger(Path("config/watchlists"))
+    result = tagger.tag(title="...", text="...", lang=None)   # TagResult
+
+Bad input never raises: empty, huge (work is capped), binary or unsupported-language text gives a
+valid, not relevant result.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.extractor.compiled import CompiledWatchlist
+from services.extractor.entities import collect_entities, merge_entities
+from services.extractor.facts import extract_facts
+from services.extractor.matcher import Document
+from services.extractor.relevance import judge
+from shared.language import detect_language
+from shared.messages import Entity, Fact, WatchlistMatch
+from shared.textnorm import clean_control_chars
+from shared.watchlists import Watchlist, load_watchlists
+
+MAX_TEXT_CHARS = 200_000
+MAX_TITLE_CHARS = 1_000
+
+
+@dataclass
+class TagResult:
+    """What the tagger found in one article."""
+
+    lang: str
+    matches: list[WatchlistMatch] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+
+    def relevant_to(self, watchlist: str) -> bool:
+        """Whether ``watchlist`` found the article relevant."""
+        return any(m.relevant for m in self.matches if m.watchlist == watchlist)
+
+
+def prepare_text(text: str, limit: int) -> str:
+    """Untrusted text -> NFKC, no control characters, at most ``limit`` characters."""
+    text = text[: limit * 2]
+    text = unicodedata.normalize("NFKC", text)
+    return clean_control_chars(text)[:limit]
+
+
+class Tagger:
+    """Tags articles against a set of compiled watchlists (immutable; replace it to reload)."""
+
+    def __init__(self, watchlists: Mapping[str, Watchlist]) -> None:
+        self.watchlists = dict(watchlists)
+        self._compiled = [CompiledWatchlist(w) for _, w in sorted(self.watchlists.items())]
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the loaded watchlists."""
+        return [c.watchlist.name for c in self._compiled]
+
+    def only(self, names: list[str]) -> Tagger:
+        """A tagger with a subset of the watchlists."""
+        return Tagger({n: w for n, w in self.watchlists.items() if n in names})
+
+    def tag(self, *, title: str, text: str, lang: str | None = None) -> TagResult:
+        """Tag one article; ``lang`` (ISO 639-1) is detected when not given."""
+        title = prepare_text(title or "", MAX_TITLE_CHARS)
+        body = prepare_text(text or "", MAX_TEXT_CHARS)
+        if not lang or lang == "und":
+            lang = detect_language(f"{title}\n{body[:4000]}")
+        lang = {"ms": "id"}.get(lang, lang)
+        combined = f"{title}\n\n{body}" if title else body
+        title_end = len(title) + 1 if title else 0
+        doc = Document(combined)
+        matches: list[WatchlistMatch] = []
+        entity_groups: list[list[Entity]] = []
+        facts: list[Fact] = []
+        for compiled in self._compiled:
+            hits = compiled.hits(doc)
+            verdict = judge(compiled.watchlist.rule, hits.concepts, doc, title_end)
+            matches.append(
+                WatchlistMatch(
+                    watchlist=compiled.watchlist.name,
+                    score=verdict.score,
+                    relevant=verdict.relevant,
+                    evidence=verdict.evidence,
+                )
+            )
+            entity_groups.append(collect_entities(hits.entities, compiled.entity_types, doc))
+            for fact in extract_facts(compiled, doc, hits, lang):
+                if fact not in facts:
+                    facts.append(fact)
+        return TagResult(lang=lang, matches=matches, entities=merge_entities(entity_groups), facts=facts)
+
+
+def load_tagger(watchlist_dir: Path) -> Tagger:
+    """A tagger over every watchlist in ``watchlist_dir`` (raises ``ConfigError`` when invalid)."""
+    return Tagger(load_watchlists(watchlist_dir))
