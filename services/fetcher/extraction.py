@@ -134,12 +134,15 @@ def extract_page(page: PageInput) -> ExtractedPage:
         deduplicate=False,
     )
     text = _clean(text or "").strip()
+    title = _clean(title or "").strip()
+    first_line, _, rest = text.partition("\n")
+    if title and rest and first_line.strip().casefold() == title.casefold():
+        text = rest.strip()  # trafilatura keeps the <h1>; the title travels in its own field
     truncated = len(text) > page.max_text_chars
     if truncated:
         text = text[: page.max_text_chars]
     if len(text) < _MIN_TEXT_CHARS:
         text = ""
-    title = _clean(title or "").strip()
     lang = detect_language(f"{title}\n{text}", page.lang_hint) if text else (page.lang_hint or "und")
     return ExtractedPage(
         text=text,

@@ -164,6 +164,7 @@ class FeedPoller:
             etag=state.etag,
             last_modified=state.last_modified,
             accept=_FEED_ACCEPT,
+            trusted=True,
         )
         if response.not_modified:
             await self.store.record_success(feed.id, None, None)

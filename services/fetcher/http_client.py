@@ -220,8 +220,13 @@ class HttpFetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        trusted: bool = False,
     ) -> FetchResponse:
-        """GET ``url``; raises ``FetchError`` (subclass names the reason) unless 2xx or 304."""
+        """GET ``url``; raises ``FetchError`` (subclass names the reason) unless 2xx or 304.
+
+        ``trusted``: the URL itself was written by the operator (a feed URL), so the SSRF guard
+        skips it; redirect targets are still checked unless ``allow_private``.
+        """
         started = time.perf_counter()
         request_headers = dict(headers or {})
         if accept:
@@ -232,7 +237,7 @@ class HttpFetcher:
             request_headers["If-Modified-Since"] = last_modified
         try:
             async with asyncio.timeout(self.options.total_timeout):
-                return await self._follow(url, kind, allow_private, request_headers, started)
+                return await self._follow(url, kind, allow_private, request_headers, started, trusted=trusted)
         except TimeoutError as exc:
             limit = self.options.total_timeout
             raise FetchTimeout(f"no complete answer within {limit:.0f}s (total timeout)") from exc
@@ -240,7 +245,14 @@ class HttpFetcher:
             metrics.FETCH_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
     async def _follow(
-        self, url: str, kind: str, allow_private: bool, headers: dict[str, str], started: float
+        self,
+        url: str,
+        kind: str,
+        allow_private: bool,
+        headers: dict[str, str],
+        started: float,
+        *,
+        trusted: bool,
     ) -> FetchResponse:
         visited: set[str] = set()
         current = url
@@ -249,7 +261,7 @@ class HttpFetcher:
                 raise TooManyRedirects(f"redirect loop at {current}")
             visited.add(current)
             try:
-                await ssrf.check_url(current, allow_private=allow_private)
+                await ssrf.check_url(current, allow_private=allow_private or (trusted and current == url))
             except ssrf.SsrfBlocked as exc:
                 raise Blocked(str(exc)) from exc
             host = urlsplit(current).hostname or ""

@@ -140,8 +140,8 @@ def render_article(item: ReplayItem, number: int, base_url: str, published: date
   <main>
     <article>
       <h1>{esc(item.title)}</h1>
-      <p class="byline">{byline}<time datetime="{iso}">{published:%Y-%m-%d %H:%M} UTC</time></p>
 {body}
+      <footer class="byline">{byline}<time datetime="{iso}">{published:%Y-%m-%d %H:%M} UTC</time></footer>
     </article>
   </main>
   <footer><p>© {published:%Y} {esc(source)}. Replay copy for offline testing.</p></footer>
