@@ -52,7 +52,9 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._connection, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._connection, "127.0.0.1", self.port, reuse_address=True
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

@@ -94,15 +94,17 @@ async def test_500_then_recovery(tmp_path: Path, receiver: Receiver, redis_prefi
         await receiver.wait_accepted(2, timeout=20)
         await wait_for(lambda: len(run.collector.logs("sent")) == 2, 5)
     assert len(receiver.requests) == 5
-    hook = [r for r in receiver.accepted if r.path == "/hook"][0]
+    hook = next(r for r in receiver.accepted if r.path == "/hook")
     assert verify(SECRET, hook.body, hook.headers["x-wirewatch-signature"]) > 0
     assert hook.json()["stories"][0]["story_id"] == "s-500"
-    slack = [r for r in receiver.accepted if r.path == "/slack"][0]
+    slack = next(r for r in receiver.accepted if r.path == "/slack")
     assert slack.json()["blocks"][0]["type"] == "header"
     assert sorted(r["attempts"] for r in run.collector.logs("sent")) in ([1, 4], [2, 3])
 
 
-async def test_429_with_retry_after_is_honoured(tmp_path: Path, receiver: Receiver, redis_prefix: str) -> None:
+async def test_429_with_retry_after_is_honoured(
+    tmp_path: Path, receiver: Receiver, redis_prefix: str
+) -> None:
     receiver.script[:] = [(429, {"Retry-After": "2"})]
     async with running_engine(tmp_path, receiver, redis_prefix) as run:
         started = time.monotonic()
