@@ -22,6 +22,16 @@ from shared.messages import Fact
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；\n]")
 _SPAN_CHARS = 220
 _ACTOR_REACH = 40
+_DENSE_SCRIPTS = frozenset({"ja", "zh"})  # no spaces: a window of N characters holds more words
+_APPROX = re.compile(r"^(?:여|余|多|餘)\s?")  # "1만여 명", "1万余人": about/over, before the counter
+# A country right after one of these words (or right before a Korean/Japanese destination
+# particle) is where people or things went, not who sent them.
+_TO_WORDS = re.compile(
+    r"(?:\b(?:to|into|in|inside|ke|di|dari|в|во|на|до|у|à|au|en|vers|a|hacia|nach|in|im|para|per)\s+|"
+    r"[向到赴在往抵]|(?:\bthe\s+))$",
+    re.IGNORECASE,
+)
+_TO_PARTICLES = re.compile(r"^(?:에|으로|로|に|へ|で|\s?파병|\s?파견|\s?극동|極東|远东|遠東|의 극동|の極東)")
 
 
 @dataclass(frozen=True)
@@ -58,17 +68,29 @@ def _nearest(
     return best[1] if best else None
 
 
+def _is_destination(low: str, hit: Hit[Payload]) -> bool:
+    before = low[max(0, hit.start - 10) : hit.start]
+    after = low[hit.end : hit.end + 5]
+    return bool(_TO_WORDS.search(before) or _TO_PARTICLES.match(after))
+
+
 def _actor(
     countries: dict[str, list[Hit[Payload]]],
     actors: list[str],
     sentence: tuple[int, int],
     number: NumberMatch,
+    low: str,
 ) -> str | None:
     """The country right next to the number ("1,500 North Korean troops"), else the watchlist's
     first listed actor in the sentence, else in the article."""
     allowed = actors or None
+    senders = {
+        k: v
+        for k, v in ((k, [h for h in hs if not _is_destination(low, h)]) for k, hs in countries.items())
+        if v
+    }
     close = _nearest(
-        countries,
+        senders,
         allowed,
         max(sentence[0], number.start - _ACTOR_REACH),
         min(sentence[1], number.end + _ACTOR_REACH),
@@ -77,7 +99,7 @@ def _actor(
     if close is not None:
         return close
     for entity_id in actors:
-        if any(sentence[0] <= h.start < sentence[1] for h in countries.get(entity_id, [])):
+        if any(sentence[0] <= h.start < sentence[1] for h in senders.get(entity_id, [])):
             return entity_id
     for entity_id in actors:
         if entity_id in countries:
@@ -110,6 +132,7 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     }
     facts: list[Fact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
+    dense = lang in _DENSE_SCRIPTS
     for i, number in enumerate(numbers):
         s_start, s_end = _sentence_bounds(text, ends, number.start)
         next_start = numbers[i + 1].start if i + 1 < len(numbers) else len(text)
@@ -118,19 +141,19 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
         for idx, pattern in enumerate(patterns):
             if not pattern.min_value <= number.value <= pattern.max_value:
                 continue
+            window = pattern.window // 2 if dense else pattern.window
             if idx in after:
                 found, starts = after[idx]
-                hi = min(number.end + pattern.window, next_start, s_end)
+                hi = min(number.end + window, next_start, s_end)
                 near = _hits_between(found, starts, number.end, hi + 1)
                 if near:
                     candidates.append(_Candidate(pattern.priority, near[0].start - number.end, idx))
-                    continue
             if idx in before and compiled.counters[idx]:
-                tail = low[number.end : number.end + 3].lstrip()
+                tail = _APPROX.sub("", low[number.end : number.end + 4].lstrip(), count=1)
                 if not any(tail.startswith(c) for c in compiled.counters[idx]):
                     continue
                 found, starts = before[idx]
-                lo = max(number.start - pattern.window, prev_end, s_start)
+                lo = max(number.start - window, prev_end, s_start)
                 near = [h for h in _hits_between(found, starts, lo, number.start) if h.end <= number.start]
                 if near:
                     candidates.append(_Candidate(pattern.priority, number.start - near[-1].end, idx))
@@ -138,12 +161,19 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
             continue
         best = min(candidates, key=lambda c: (-c.priority, c.distance))
         pattern = patterns[best.index]
-        actor = _actor(by_type["country"], pattern.actors, (s_start, s_end), number)
+        actor = _actor(by_type["country"], pattern.actors, (s_start, s_end), number, low)
         # the place is where the counted people or things are: after the number in the sentence
         place = _nearest(by_type["place"], None, number.end, s_end, (number.start, number.end))
         if place is None:
-            others = {k: v for k, v in by_type["country"].items() if k != actor}
-            place = _nearest(others, None, number.end, s_end, (number.start, number.end))
+            # else a country the sentence marks as destination ("to Russia", "러시아에", "向俄罗斯")
+            targets = {
+                k: [h for h in v if _is_destination(low, h)]
+                for k, v in by_type["country"].items()
+                if k != actor
+            }
+            place = _nearest(
+                {k: v for k, v in targets.items() if v}, None, s_start, s_end, (number.start, number.end)
+            )
         key = (pattern.type, number.value, actor, place)
         if key in seen:
             continue

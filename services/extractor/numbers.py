@@ -41,6 +41,10 @@ _SCALE_WORDS: dict[str, float] = {
     "millón": 1e6,
     "millones": 1e6,
     "млн": 1e6,
+    "milioni": 1e6,
+    "milione": 1e6,
+    "milhões": 1e6,
+    "milhão": 1e6,
     "миллион": 1e6,
     "миллиона": 1e6,
     "миллионов": 1e6,
@@ -183,6 +187,11 @@ _MONTHS = (
 _DATE_AFTER = re.compile(r"\s?(?:(?:" + "|".join(_MONTHS) + r")(?!\w)|[年月日년월일시時])", re.IGNORECASE)
 _DATE_BEFORE = re.compile(r"(?:(?<!\w)(?:" + "|".join(_MONTHS) + r")\.?\s?|[年月]\s?)$", re.IGNORECASE)
 
+# Measurements are not counts: "152 mm", "30 km", "152ミリ", "152毫米".
+_MEASURE_AFTER = re.compile(
+    r"\s?(?:mm|cm|km|kg|kt|m²|ミリ|キロ|밀리|킬로|мм|км|кг|毫米|公里|公斤)(?![A-Za-z])"
+)
+
 _SCALE_ALT = "|".join(sorted((re.escape(w) for w in _SCALE_WORDS), key=len, reverse=True))
 _UNIT_CHARS = "".join(_CJK_UNITS)
 _GROUP_SEP = "[.,\u00a0\u202f\u2009 ]"
@@ -200,7 +209,9 @@ _NUMBER = re.compile(
     r"(?![0-9A-Za-z/:%]|[.,]\d)",
     re.IGNORECASE,
 )
-_HAN_NUMBER = re.compile(r"[一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}")
+_HAN_NUMBER = re.compile(
+    r"(?<![数數几幾多余])[一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}"
+)
 
 
 @dataclass(frozen=True)
@@ -287,9 +298,16 @@ def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
             plain and not scale_word and len(plain) == 4 and plain.isdigit() and 1900 <= value <= 2100
         )
         raw = m.group(0).rstrip()
-        if not scale_word and (
-            _DATE_AFTER.match(text, m.start() + len(raw))
-            or _DATE_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
+        if not scale_word and _MEASURE_AFTER.match(text, m.start() + len(raw)):
+            continue
+        day_like = bool(plain and value <= 31 and "." not in plain and "," not in plain)
+        if (
+            not scale_word
+            and (day_like or year_like)
+            and (
+                _DATE_AFTER.match(text, m.start() + len(raw))
+                or _DATE_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
+            )
         ):
             year_like = True
         out.append(NumberMatch(value * scale, m.start(), m.start() + len(raw), raw, year_like))
