@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     errors = report.pop("errors")
     print(f"watchlist {report['watchlist']}: {report['articles']} articles")
     print(
-        f"overall   P={report['precision']:.3f} R={report['recall']:.3f} F1={report['f1']:.3f}  {report['confusion']}"
+        f"overall   P={report['precision']:.3f} R={report['recall']:.3f} F1={report['f1']:.3f}",
+        report["confusion"],
     )
     for lang, r in report["per_language"].items():
         print(f"  {lang:<4} n={r['n']:<4} P={r['precision']:.3f} R={r['recall']:.3f} F1={r['f1']:.3f}")
