@@ -114,8 +114,9 @@ async def test_invalid_utf8_and_wrong_charset_feeds(server: LocalServer, wiring:
     server.static(
         "/pl",
         b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Porty</title>'
-        b"<item><guid>pl1</guid><link>https://pl.example/1</link><title>Gda\xc5\x84sk \xff rozbudowuje nabrze\xc5\xbce"
-        b"</title><description>Nowe nabrze\xc5\xbce kontenerowe.</description></item></channel></rss>",
+        b"<item><guid>pl1</guid><link>https://pl.example/1</link>"
+        b"<title>Gda\xc5\x84sk \xff rozbudowuje nabrze\xc5\xbce</title>"
+        b"<description>Nowe nabrze\xc5\xbce kontenerowe.</description></item></channel></rss>",
         "application/rss+xml; charset=utf-8",
     )
     ru_title = "Новороссийский порт увеличил перевалку"
