@@ -123,11 +123,13 @@ async def test_gzip_bomb_is_refused(server: LocalServer) -> None:
 async def test_redirect_loop_is_refused(server: LocalServer) -> None:
     server.routes["/a"] = lambda h: h.send_bytes(302, b"", "text/plain", {"Location": "/b"})
     server.routes["/b"] = lambda h: h.send_bytes(302, b"", "text/plain", {"Location": "/a"})
-    server.routes["/c0"] = lambda h: h.send_bytes(301, b"", "text/plain", {"Location": "/c1"})
-    for n in range(1, 10):
-        server.routes[f"/c{n}"] = lambda h, n=n: h.send_bytes(
-            301, b"", "text/plain", {"Location": f"/c{n + 1}"}
-        )
+
+    def hop(h: Handler) -> None:
+        n = int(h.path.removeprefix("/c"))
+        h.send_bytes(301, b"", "text/plain", {"Location": f"/c{n + 1}"})
+
+    for n in range(10):
+        server.routes[f"/c{n}"] = hop
     http = HttpFetcher(make_options(max_redirects=5))
     with pytest.raises(TooManyRedirects, match="loop"):
         await http.get(server.url("/a"), kind="page", allow_private=True)
