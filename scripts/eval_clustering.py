@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -29,17 +30,18 @@ from services.dedup.settings import DedupConfig  # noqa: E402
 CORPUS = REPO / "tests" / "data" / "cluster_eval.jsonl"
 BASELINE = REPO / "tests" / "data" / "clustering_baseline.json"
 SEEDS = REPO.parent / "shared" / "seeds"
-WATCHLISTS = REPO / "config" / "watchlists"
+WATCHLISTS = Path(os.environ.get("WIREWATCH_EVAL_WATCHLISTS", REPO / "config" / "watchlists"))
 
 # Customer seeds: (file prefix, published_at, story label). 000 and 002 report Seoul summoning the
 # Russian ambassador (21 Oct 2024, the corpus's e02 event), 001 the NIS report of 18 Oct (e01),
-# 003 NATO confirming ~10,000 troops in Kursk (28 Oct, e04), 004 the June 2025 sappers and builders.
+# 003 NATO confirming ~10,000 troops in Kursk (28 Oct, e04), 004 the June 2025 sappers and builders
+# (Shoigu's announcement of 17 June 2025, the corpus's e11 event).
 SEED_LABELS = (
     ("000", "2024-10-21T12:00:00Z", "e02-seoul-summons-ambassador"),
     ("001", "2024-10-19T03:00:00Z", "e01-nis-special-forces"),
     ("002", "2024-10-24T02:35:00Z", "e02-seoul-summons-ambassador"),
     ("003", "2024-10-28T12:00:00Z", "e04-nato-confirms-kursk"),
-    ("004", "2025-06-19T06:00:00Z", "seed-june-2025-sappers-builders"),
+    ("004", "2025-06-19T06:00:00Z", "e11-shoigu-sappers-builders"),
 )
 
 

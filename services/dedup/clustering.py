@@ -109,12 +109,11 @@ def load_tag_function(watchlist_dir: Path) -> TagFunction:
 
 def load_rules(watchlist_dir: Path) -> RulesFor:
     """Story and development rules per watchlist from ``config/watchlists`` (defaults when absent)."""
-    try:
-        from shared.watchlists import load_watchlists
+    from shared.watchlists import load_watchlists
 
-        watchlists = load_watchlists(watchlist_dir)
-    except (ImportError, FileNotFoundError):
+    if not watchlist_dir.is_dir():
         return default_rules
+    watchlists = load_watchlists(watchlist_dir)
     rules = {name: WatchlistRules(w.story, w.developments) for name, w in watchlists.items()}
     return lambda name: rules.get(name) or default_rules(name)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from shared.messages import ArticleTagged, Change, Entity, Fact, SourceRef
 from shared.watchlists import DevelopmentRules
 
-from .story import Arrival, StoryState, event_time
+from .story import Arrival, StoryState, event_time, fact_features
 
 MAX_FACTS = 40
 MAX_ARRIVALS = 60
@@ -121,6 +121,8 @@ def _merge_entities(state: StoryState, entities: list[Entity]) -> None:
 
 
 def _merge_facts(state: StoryState, facts: list[Fact]) -> None:
+    for feature in fact_features(facts):
+        state.fact_counts[feature] = state.fact_counts.get(feature, 0) + 1
     seen = {(f.type, f.value, f.actor, f.place) for f in state.facts}
     for fact in facts:
         key = (fact.type, fact.value, fact.actor, fact.place)
@@ -173,6 +175,7 @@ def add_member(state: StoryState, article: ArticleTagged, *, copy: bool, max_sou
     if article.lang not in new.languages:
         new.languages.append(article.lang)
     if not copy:
+        new.independent_members += 1
         _merge_entities(new, article.entities)
         _merge_facts(new, article.facts)
         cutoff = (new.last_seen - timedelta(days=2)).timestamp()

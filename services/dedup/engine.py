@@ -37,7 +37,7 @@ from .fingerprint import Fingerprinter, similarity
 from .matching import EntityStats, MatchRules, best_story
 from .settings import DedupConfig
 from .store import CommitResult, DedupStore, IndexHit, StoryCommit
-from .story import StoryState, event_time
+from .story import StoryState, event_time, features
 
 MIN_CUT_JACCARD = 0.3  # a cut copy must still share this much; containment alone is noisy for short texts
 EVENT_NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4e0b-9a51-2d8c1e7f4a10")
@@ -153,11 +153,9 @@ class DedupEngine:
             ubiquity_ratio=self.config.ubiquity_ratio,
             ubiquitous=frozenset(self.config.ubiquitous_entities),
         )
-        entity_ids = {e.id for e in article.entities}
+        mine = features(article.entities, article.facts)
         for _ in range(self.config.commit_attempts):
-            view = await self.store.story_view(
-                watchlist, article.article_id, group, at - window, sorted(entity_ids)
-            )
+            view = await self.store.story_view(watchlist, article.article_id, group, at - window)
             if view.replay is not None:  # redelivered: re-send the same event (or nothing, if expired)
                 return _emitted(watchlist, view.replay, True) if view.replay else None
             target: StoryState | None = None
@@ -168,8 +166,7 @@ class DedupEngine:
             if target is None:
                 match = best_story(
                     at=at,
-                    entity_ids=entity_ids,
-                    facts=article.facts,
+                    features=mine,
                     stories=view.stories,
                     stats=EntityStats(view.df, view.df_total),
                     rules=match_rules,
@@ -244,7 +241,13 @@ class DedupEngine:
                 near_duplicate_of=near_of,
             ),
         )
-        independent = group == article.article_id
+        mine = features(article.entities, article.facts)
+        if target is None:
+            new_entities = sorted(mine)
+        elif copy:
+            new_entities = []
+        else:
+            new_entities = sorted(mine - set(target.entity_counts) - set(target.fact_counts))
         return StoryCommit(
             watchlist=watchlist,
             article_id=article.article_id,
@@ -253,5 +256,6 @@ class DedupEngine:
             expected_version=target.version if target else None,
             expected_watchlist_version=watchlist_version,
             event=encode(event),
-            count_entities=sorted({e.id for e in article.entities}) if independent else None,
+            new_entities=new_entities,
+            new_story=target is None,
         )

@@ -1,9 +1,18 @@
 """Same-event matching: does an article report the event a story is about?
 
-Signals are language-independent, so an Indonesian and an English report of one briefing match:
-canonical entities weighted by rarity within the watchlist (an IDF over the watchlist's own
-articles, so ``country:KP`` in a North Korea watchlist weighs nothing), typed facts with the same
-value, and time (the article must fall within ``window_hours`` of the story).
+Signals are language-independent, so an Indonesian and an English report of one briefing match.
+An article is a set of features: canonical entity ids (``place:kursk``) and fact features
+(``fact:troop_count:1500``). A story is a profile: the share of its independent members naming
+each feature. The score is their weighted Jaccard, minus a penalty growing with the time gap:
+
+- each feature weighs by how rare it is among the watchlist's stories (an IDF over stories, so
+  ``country:KP`` in a North Korea watchlist weighs nothing once most stories name it; configured
+  ``ubiquitous_entities`` weigh nothing from the start; countries weigh half);
+- an article naming the story's usual actors, places and numbers scores high; one that shares only
+  a few of them scores low, even when the story has, over many members, mentioned nearly everything;
+- reports of one event cluster in time: a gap of a full window costs ``TIME_PENALTY``;
+- the article must fall within ``window_hours`` of the story's first/last member and share
+  ``min_shared_entities`` features (countries count half).
 """
 
 from __future__ import annotations
@@ -11,20 +20,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from shared.messages import Fact
-
 from .story import StoryDigest
 
-IDF_PRIOR = 20  # pseudo-articles: with little history no entity counts as ubiquitous
+IDF_PRIOR = 20  # pseudo-stories: with little history no feature counts as ubiquitous
+MIN_STORIES_FOR_UBIQUITY = 5
+# Countries say little about which event it is (most reports name the same two or three).
 TYPE_FACTOR = {"country": 0.5}
-FACT_TOLERANCE = 0.05
-FACT_BONUS = 0.3
-FACT_CONFLICT_PENALTY = 0.15
+TIME_PENALTY = 0.2
 
 
 @dataclass(frozen=True)
 class EntityStats:
-    """Document frequencies of entity ids among a watchlist's (independent) relevant articles."""
+    """How many of a watchlist's stories name each feature, and how many stories there are."""
 
     df: dict[str, int]
     total: int
@@ -41,34 +48,36 @@ class MatchRules:
     ubiquitous: frozenset[str]
 
 
-def entity_weights(ids: set[str], stats: EntityStats, rules: MatchRules) -> dict[str, float]:
-    """IDF-like weight per entity id; 0 for configured or measured ubiquitous ids."""
-    weights: dict[str, float] = {}
-    for entity_id in ids:
-        df = stats.df.get(entity_id, 0)
-        if entity_id in rules.ubiquitous or (stats.total >= 10 and df / stats.total > rules.ubiquity_ratio):
-            weights[entity_id] = 0.0
-            continue
-        weight = math.log((stats.total + IDF_PRIOR) / (df + 1))
-        weights[entity_id] = max(0.0, weight) * TYPE_FACTOR.get(entity_id.partition(":")[0], 1.0)
-    return weights
+def _type_factor(feature: str) -> float:
+    return TYPE_FACTOR.get(feature.partition(":")[0], 1.0)
 
 
-def _same_value(a: float, b: float) -> bool:
-    return abs(a - b) <= FACT_TOLERANCE * max(abs(a), abs(b), 1.0)
-
-
-def fact_signal(article: list[Fact], story: list[tuple[str, float]]) -> float:
-    """+bonus when a fact of one type has the same value; -penalty when every shared type differs."""
-    by_type: dict[str, list[float]] = {}
-    for fact_type, value in story:
-        by_type.setdefault(fact_type, []).append(value)
-    shared_types = [f for f in article if f.type in by_type]
-    if not shared_types:
+def feature_weight(feature: str, stats: EntityStats, rules: MatchRules) -> float:
+    """IDF-like weight of a feature; 0 for configured or measured ubiquitous ones."""
+    df = stats.df.get(feature, 0)
+    if feature in rules.ubiquitous:
         return 0.0
-    if any(_same_value(f.value, v) for f in shared_types for v in by_type[f.type]):
-        return FACT_BONUS
-    return -FACT_CONFLICT_PENALTY
+    if stats.total >= MIN_STORIES_FOR_UBIQUITY and df / stats.total > rules.ubiquity_ratio:
+        return 0.0
+    return max(0.0, math.log((stats.total + IDF_PRIOR) / (df + 1))) * _type_factor(feature)
+
+
+def profile_similarity(
+    mine: set[str], story: StoryDigest, weight: dict[str, float]
+) -> tuple[float, tuple[str, ...]]:
+    """Weighted Jaccard of an article's features and a story's profile, and the shared features."""
+    members = max(1, story.members)
+    num = den = 0.0
+    for feature in mine | set(story.features):
+        w = weight[feature]
+        if w <= 0:
+            continue
+        share = min(1.0, story.features.get(feature, 0) / members)
+        present = 1.0 if feature in mine else 0.0
+        num += w * min(present, share)
+        den += w * max(present, share)
+    shared = tuple(sorted(f for f in mine if weight[f] > 0 and f in story.features))
+    return (num / den if den else 0.0), shared
 
 
 @dataclass(frozen=True)
@@ -81,27 +90,22 @@ class Match:
 
 
 def best_story(
-    *,
-    at: float,
-    entity_ids: set[str],
-    facts: list[Fact],
-    stories: list[StoryDigest],
-    stats: EntityStats,
-    rules: MatchRules,
+    *, at: float, features: set[str], stories: list[StoryDigest], stats: EntityStats, rules: MatchRules
 ) -> Match | None:
     """The story this article most likely reports on, if any passes the same-event rule."""
-    weights = entity_weights(entity_ids, stats, rules)
-    total = sum(weights.values())
-    if total <= 0:
-        return None
     best: Match | None = None
+    weights: dict[str, float] = {}
     for story in stories:
-        if at < story.first_seen - rules.window_seconds or at > story.last_seen + rules.window_seconds:
+        gap = max(0.0, at - story.last_seen, story.first_seen - at)
+        if gap > rules.window_seconds:
             continue
-        shared = tuple(sorted(e for e in entity_ids if weights[e] > 0 and e in story.entities))
-        if len(shared) < rules.min_shared_entities:
+        for feature in features | set(story.features):
+            if feature not in weights:
+                weights[feature] = feature_weight(feature, stats, rules)
+        similarity, shared = profile_similarity(features, story, weights)
+        if sum(_type_factor(f) for f in shared) < rules.min_shared_entities:
             continue
-        score = sum(weights[e] for e in shared) / total + fact_signal(facts, story.facts)
+        score = similarity - TIME_PENALTY * gap / rules.window_seconds
         if score >= rules.join_threshold and (best is None or score > best.score):
             best = Match(story, score, shared)
     return best

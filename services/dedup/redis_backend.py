@@ -14,7 +14,7 @@
 Index hashes are bucketed per epoch (``horizon / 2``) so many small entries share one key and stay
 in Redis's compact listpack encoding; a bucket expires a horizon after its epoch ends, so an entry
 lives between one and 1.5 horizons. Every other key has TTL = horizon (events: ``event_ttl``).
-Article ids are stored as bytes (hex decoded).
+Article ids are stored as a length byte + hex-decoded bytes (17 B for the usual 32 hex chars).
 """
 
 from __future__ import annotations
@@ -36,18 +36,14 @@ MAX_STORIES_IN_WINDOW = 2000
 
 
 def encode_id(article_id: str) -> bytes:
-    """Hex article id -> bytes (odd-length ids, not produced by shared.ids, stay ASCII after '!')."""
-    if len(article_id) % 2 == 0:
-        try:
-            return bytes.fromhex(article_id)
-        except ValueError:
-            pass
-    return b"!" + article_id.encode()
+    """Hex article id -> its length byte + the hex-decoded bytes (odd lengths padded)."""
+    padded = article_id if len(article_id) % 2 == 0 else article_id + "0"
+    return bytes((len(article_id),)) + bytes.fromhex(padded)
 
 
 def decode_id(raw: bytes) -> str:
     """Inverse of ``encode_id``."""
-    return raw[1:].decode() if raw.startswith(b"!") else raw.hex()
+    return raw[1:].hex()[: raw[0]]
 
 
 def _bucket(data: bytes, buckets: int) -> int:
@@ -133,13 +129,11 @@ class RedisStore:
             self.key("st", "df", watchlist),
         ]
 
-    async def story_view(
-        self, watchlist: str, article_id: str, group: str, since: float, entity_ids: list[str]
-    ) -> StoryView:
+    async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
         """See ``DedupStore.story_view``."""
         digests_key, times_key, version_key, df_key = self._watchlist_keys(watchlist)
         keys = [*self._story_keys(watchlist, article_id, group), times_key, digests_key, version_key, df_key]
-        reply = await self._view(keys=keys, args=[since, MAX_STORIES_IN_WINDOW, *entity_ids])
+        reply = await self._view(keys=keys, args=[since, MAX_STORIES_IN_WINDOW])
         if reply[0] == 1:
             return StoryView(bytes(reply[1]), None, [], 0, {}, 0)
         _, group_story, version, total, digests, df = reply
@@ -148,7 +142,7 @@ class RedisStore:
             group_story=_text(group_story) or None,
             stories=[StoryDigest.model_validate_json(d) for d in digests if d],
             watchlist_version=int(version),
-            df={e: int(c) for e, c in zip(entity_ids, df, strict=True) if c},
+            df={_text(e): int(c) for e, c in zip(df[::2], df[1::2], strict=True) if _text(e) != "#total"},
             df_total=int(total),
         )
 
@@ -177,8 +171,8 @@ class RedisStore:
             self.horizon,
             self.event_ttl,
             last_seen - self.horizon,
-            "1" if commit.count_entities is not None else "0",
-            *(commit.count_entities or []),
+            "1" if commit.new_story else "0",
+            *commit.new_entities,
         ]
         reply = await self._commit(keys=keys, args=args)
         status = _text(reply[0])

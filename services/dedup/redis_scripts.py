@@ -89,8 +89,9 @@ return out
 """
 
 # Read what story assignment needs, as one consistent snapshot.
-# KEYS: article map, article event, group map, story times (zset), digests (hash), version, df (hash)
-# ARGV: since, max_stories, entity ids...
+# KEYS: article map, article event, group map, story times (zset), digests (hash), version,
+#       df (hash: stories naming each entity id, "#total": stories)
+# ARGV: since, max_stories
 # Returns {1, event or ""} for an article already assigned, else
 #         {0, group_story or "", version, df_total, {digest...}, {df...}}
 STORY_VIEW = """
@@ -103,16 +104,14 @@ local digests = {}
 if #ids > 0 then digests = redis.call('HMGET', KEYS[5], unpack(ids)) end
 local version = redis.call('GET', KEYS[6]) or '0'
 local total = redis.call('HGET', KEYS[7], '#total') or '0'
-local df = {}
-if #ARGV > 2 then df = redis.call('HMGET', KEYS[7], unpack(ARGV, 3)) end
-return {0, group_story, version, total, digests, df}
+return {0, group_story, version, total, digests, redis.call('HGETALL', KEYS[7])}
 """
 
 # Commit one story update if nothing changed since it was read.
 # KEYS: article map, article event, group map, story state, digests, story times, version, df
 # ARGV: expected story version ("" = new story), expected watchlist version, story id, state json,
 #       digest json, last_seen score, event json, ttl seconds, event ttl seconds, prune-before score,
-#       count entities ("1"/"0"), entity ids...
+#       new story ("1"/"0": counts a story in the DF total), entity ids new to the story...
 # Returns {"ok"} | {"conflict"} | {"replay", event or ""}
 COMMIT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -133,10 +132,8 @@ redis.call('INCR', KEYS[7])
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
 redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[9])
 redis.call('SET', KEYS[3], ARGV[3], 'EX', ttl, 'NX')
-if ARGV[11] == '1' then
-  for i = 12, #ARGV do redis.call('HINCRBY', KEYS[8], ARGV[i], 1) end
-  redis.call('HINCRBY', KEYS[8], '#total', 1)
-end
+for i = 12, #ARGV do redis.call('HINCRBY', KEYS[8], ARGV[i], 1) end
+if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[8], '#total', 1) end
 local old = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[10])
 if #old > 0 then
   redis.call('ZREM', KEYS[6], unpack(old))

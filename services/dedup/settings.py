@@ -32,9 +32,15 @@ class DedupConfig(BaseModel):
         default_factory=list, description="entity ids never used to join stories (on top of the IDF rule)"
     )
     ubiquity_ratio: float = Field(
-        default=0.5, gt=0, le=1, description="entities in more than this share of a watchlist's articles"
+        default=1.0,
+        gt=0,
+        le=1,
+        description="features in more than this share of a watchlist's stories weigh nothing (1.0: off; "
+        "the IDF weight alone already makes them nearly weightless)",
     )
-    join_threshold: float = Field(default=0.5, gt=0, description="same-event score needed to join a story")
+    join_threshold: float = Field(
+        default=0.25, gt=0, description="same-event score (weighted Jaccard - time penalty) to join a story"
+    )
     max_story_sources: int = Field(default=50, ge=1, description="sources kept in a story snapshot")
     commit_attempts: int = Field(default=20, ge=1, description="optimistic retries before a transient error")
 

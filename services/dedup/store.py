@@ -8,7 +8,7 @@ so the engine re-reads and decides again. ``redis_backend.RedisStore`` is the se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from .fingerprint import Fingerprint
@@ -40,8 +40,8 @@ class StoryView:
     group_story: str | None  # the story of the article's near-duplicate group, if any
     stories: list[StoryDigest]  # stories of the watchlist seen within the window
     watchlist_version: int
-    df: dict[str, int]
-    df_total: int
+    df: dict[str, int]  # stories of the watchlist naming each of the article's entities
+    df_total: int  # stories of the watchlist
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class StoryCommit:
     expected_version: int | None  # None: a new story (then ``expected_watchlist_version`` is checked)
     expected_watchlist_version: int
     event: bytes
-    count_entities: list[str] | None = None  # entity ids to count (None: a copy, not counted)
+    new_entities: list[str] = field(default_factory=list)  # ids new to the story: story-level DF + 1
+    new_story: bool = False  # counts one more story in the watchlist's DF total
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,7 @@ class DedupStore(Protocol):
         """Store the article's signature and near-duplicate group for later candidates."""
         ...
 
-    async def story_view(
-        self, watchlist: str, article_id: str, group: str, since: float, entity_ids: list[str]
-    ) -> StoryView:
+    async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
         """Replay check, group story, digests of stories with last_seen >= since, entity counts."""
         ...
 
@@ -127,9 +126,7 @@ class MemoryStore:
         """See ``DedupStore.save_signature``."""
         self.signatures[article_id] = (fp.signature, group)
 
-    async def story_view(
-        self, watchlist: str, article_id: str, group: str, since: float, entity_ids: list[str]
-    ) -> StoryView:
+    async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
         """See ``DedupStore.story_view``."""
         ids = self.watchlist_stories.get(watchlist, set())
         digests = [
@@ -140,7 +137,7 @@ class MemoryStore:
             group_story=self.group_stories.get((watchlist, group)),
             stories=digests,
             watchlist_version=self.watchlist_versions.get(watchlist, 0),
-            df={e: c for e, c in self.df.get(watchlist, {}).items() if e in entity_ids},
+            df=dict(self.df.get(watchlist, {})),
             df_total=self.df_total.get(watchlist, 0),
         )
 
@@ -165,9 +162,9 @@ class MemoryStore:
         self.watchlist_versions[commit.watchlist] = self.watchlist_versions.get(commit.watchlist, 0) + 1
         self.article_events[key] = commit.event
         self.group_stories.setdefault((commit.watchlist, commit.group), commit.state.story_id)
-        if commit.count_entities is not None:
-            counts = self.df.setdefault(commit.watchlist, {})
-            for entity_id in commit.count_entities:
-                counts[entity_id] = counts.get(entity_id, 0) + 1
+        counts = self.df.setdefault(commit.watchlist, {})
+        for entity_id in commit.new_entities:
+            counts[entity_id] = counts.get(entity_id, 0) + 1
+        if commit.new_story:
             self.df_total[commit.watchlist] = self.df_total.get(commit.watchlist, 0) + 1
         return CommitResult("ok", commit.event)

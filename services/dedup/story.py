@@ -28,10 +28,12 @@ class StoryState(BaseModel):
     first_seen: UtcDatetime
     last_seen: UtcDatetime
     member_count: int = 1
+    independent_members: int = Field(default=1, description="members that are not near-duplicate copies")
     sources: list[SourceRef] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
     entity_counts: dict[str, int] = Field(default_factory=dict, description="members naming each id")
+    fact_counts: dict[str, int] = Field(default_factory=dict, description="members stating each fact feature")
     facts: list[Fact] = Field(default_factory=list)
     fact_max: dict[str, float] = Field(default_factory=dict, description="largest value per fact type")
     arrivals: list[Arrival] = Field(default_factory=list)
@@ -44,9 +46,8 @@ class StoryState(BaseModel):
             version=self.version,
             first_seen=self.first_seen.timestamp(),
             last_seen=self.last_seen.timestamp(),
-            members=self.member_count,
-            entities=dict(self.entity_counts),
-            facts=[(f.type, f.value) for f in self.facts],
+            members=max(1, self.independent_members),
+            features={**self.entity_counts, **self.fact_counts},
         )
 
 
@@ -57,9 +58,26 @@ class StoryDigest(BaseModel):
     version: int
     first_seen: float
     last_seen: float
-    members: int
-    entities: dict[str, int]
-    facts: list[tuple[str, float]]
+    members: int  # independent members (entity counts come only from them)
+    features: dict[str, int]  # entity ids and fact features -> independent members naming them
+
+
+# Small counts of troops/workers are mostly misread dates and ordinals, not facts about the event.
+MIN_FACT_VALUE = {"troop_count": 50.0, "worker_count": 50.0}
+
+
+def fact_features(facts: list[Fact]) -> set[str]:
+    """Facts as matchable features: ``fact:troop_count:1500`` (language-independent, like entity ids)."""
+    return {
+        f"fact:{f.type}:{f.value:g}"
+        for f in facts
+        if f.value >= MIN_FACT_VALUE.get(f.type, 1.0) and f.value > 0
+    }
+
+
+def features(entities: list[Entity], facts: list[Fact]) -> set[str]:
+    """Everything same-event matching compares: canonical entity ids and fact features."""
+    return {e.id for e in entities} | fact_features(facts)
 
 
 def event_time(published_at: datetime | None, fetched_at: datetime) -> datetime:
