@@ -45,32 +45,42 @@ class Producer:
 
     def __init__(self, bootstrap: str, service: str, *, linger_ms: int = 5) -> None:
         self.service = service
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            max_request_size=MAX_MESSAGE_BYTES,
-            request_timeout_ms=30000,
-            client_id=f"wirewatch-{service}",
-        )
+        self._bootstrap, self._linger_ms = bootstrap, linger_ms
+        self._client: AIOKafkaProducer | None = None
+
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._client is None:
+            raise RuntimeError("Producer.start() was not awaited")
+        return self._client
 
     async def start(self) -> None:
-        """Connect, retrying while the broker is not reachable yet."""
+        """Connect, retrying while the broker is not reachable yet (the client needs a running loop)."""
         attempt = 0
         while True:
+            self._client = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=self._linger_ms,
+                max_request_size=MAX_MESSAGE_BYTES,
+                request_timeout_ms=30000,
+                client_id=f"wirewatch-{self.service}",
+            )
             try:
-                await self._producer.start()
+                await self._client.start()
                 return
             except KafkaError as exc:
+                await self._client.stop()
                 delay = backoff_delay(attempt, 0.5, 10)
                 log.warning("kafka producer cannot start (%s); retrying in %.1fs", exc, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
 
     async def stop(self) -> None:
-        """Flush and close."""
-        await self._producer.stop()
+        """Flush and close (a no-op if never started)."""
+        if self._client is not None:
+            await self._client.stop()
 
     async def send_all(self, outputs: Sequence[Output]) -> None:
         """Send every output and wait for acks=all; failed sends are retried with backoff.

@@ -172,10 +172,10 @@ class ConsumerRuntime(Generic[M]):
 
     async def run(self) -> None:
         """Start clients, loop over batches, then flush, commit and close."""
-        await self.producer.start()
-        await self.handler.start()
-        await self._start_consumer()
         try:
+            await self.producer.start()
+            await self.handler.start()
+            await self._start_consumer()
             while not self.stop.is_set():
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=self.spec.max_batch)
                 if batch:
