@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.errors import ConfigError
 
@@ -58,26 +58,30 @@ class StoryRules(StrictModel):
 
 # --- the extractor's sections ------------------------------------------------------------------
 
-TermsByLanguage = dict[str, list[str]]
+
+def _check_term(term: str) -> str:
+    stripped = term.strip()
+    if not stripped or stripped == "*":
+        raise ValueError("empty term")
+    if any("*" in word[:-1] for word in stripped.split()):
+        raise ValueError(f"term {term!r}: '*' is allowed only at the end of a word (stem)")
+    return term
+
+
+def _check_lang(lang: str) -> str:
+    if not re.fullmatch(r"[a-z]{2,3}", lang):
+        raise ValueError(f"language key {lang!r} is not an ISO 639-1 code")
+    return lang
+
+
+Term = Annotated[str, AfterValidator(_check_term)]
+LanguageCode = Annotated[str, AfterValidator(_check_lang)]
+TermsByLanguage = dict[LanguageCode, list[Term]]
 """Terms per language code. Term syntax: ``word`` (whole word), ``stem*`` (word start, any ending;
-in a phrase each word may be a stem),
-multi-word phrases match across spaces/hyphens; Hangul terms match word prefixes (particles attach);
-CJK and kana terms match as substrings."""
+in a phrase each word may be a stem), multi-word phrases match across spaces/hyphens; Hangul terms
+match word prefixes (particles attach); CJK and kana terms match as substrings."""
 
 _ID_PATTERN = r"^(country|place|org|person|weapon|other):[A-Za-z0-9][A-Za-z0-9._-]*$"
-
-
-def _check_terms(value: TermsByLanguage) -> TermsByLanguage:
-    for lang, terms in value.items():
-        if not re.fullmatch(r"[a-z]{2,3}", lang):
-            raise ValueError(f"language key {lang!r} is not an ISO 639-1 code")
-        for term in terms:
-            stripped = term.strip()
-            if not stripped or stripped == "*":
-                raise ValueError(f"empty term in {lang}")
-            if any("*" in word[:-1] for word in stripped.split()):
-                raise ValueError(f"term {term!r} in {lang}: '*' is allowed only at the end of a word (stem)")
-    return value
 
 
 class Concept(StrictModel):
@@ -91,11 +95,6 @@ class Concept(StrictModel):
     entities: list[str] = Field(default_factory=list)
     terms: TermsByLanguage = Field(default_factory=dict)
     exclude: TermsByLanguage = Field(default_factory=dict)
-
-    @field_validator("terms", "exclude")
-    @classmethod
-    def _terms_ok(cls, value: TermsByLanguage) -> TermsByLanguage:
-        return _check_terms(value)
 
 
 class Signal(StrictModel):
@@ -128,11 +127,6 @@ class EntityDef(StrictModel):
     terms: TermsByLanguage
     exclude: TermsByLanguage = Field(default_factory=dict)
 
-    @field_validator("terms", "exclude")
-    @classmethod
-    def _terms_ok(cls, value: TermsByLanguage) -> TermsByLanguage:
-        return _check_terms(value)
-
     @model_validator(mode="after")
     def _type_matches_id(self) -> EntityDef:
         if self.id.split(":", 1)[0] != self.type:
@@ -154,11 +148,6 @@ class FactPattern(StrictModel):
     max_value: float = Field(default=10_000_000, gt=0)
     actors: list[str] = Field(default_factory=list, description="entity ids that may be the actor")
     priority: int = Field(default=0, description="when one number fits several types, the highest wins")
-
-    @field_validator("after", "before", "counters")
-    @classmethod
-    def _terms_ok(cls, value: TermsByLanguage) -> TermsByLanguage:
-        return _check_terms(value)
 
 
 class Watchlist(StrictModel):

@@ -134,7 +134,8 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     seen: set[tuple[str, float, str | None, str | None]] = set()
     dense = lang in _DENSE_SCRIPTS
     for i, number in enumerate(numbers):
-        s_start, s_end = _sentence_bounds(text, ends, number.start)
+        s_start = _sentence_bounds(text, ends, number.start)[0]
+        s_end = _sentence_bounds(text, ends, number.end)[1]  # "10 тис." ends in a dot, not a sentence
         next_start = numbers[i + 1].start if i + 1 < len(numbers) else len(text)
         prev_end = numbers[i - 1].end if i > 0 else 0
         candidates: list[_Candidate] = []

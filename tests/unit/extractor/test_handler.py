@@ -1,0 +1,97 @@
+"""The extractor handler: tagged output for every article, hot reload keeps the last good watchlists."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from services.extractor.handler import ExtractorHandler
+from services.extractor.settings import ExtractorSettings
+from shared.errors import ConfigError
+from shared.messages import ArticleRaw, ArticleTagged, utc_now
+from shared.runtime import Record
+
+from .conftest import NK, WATCHLISTS
+from .test_watchlists import IRAN
+
+RECORD = Record("t.raw", 0, 7, "a" * 32, 0)
+
+
+def raw(title: str, text: str, lang: str = "en") -> ArticleRaw:
+    return ArticleRaw(
+        article_id="a" * 32,
+        trace="a" * 32,
+        url="https://example.test/a",
+        canonical_url="https://example.test/a",
+        feed_id="feed",
+        source="Example",
+        title=title,
+        text=text,
+        lang=lang,
+        fetched_at=utc_now(),
+        content_sha256="0" * 64,
+    )
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    (tmp_path / "watchlists").mkdir()
+    shutil.copy(WATCHLISTS / f"{NK}.yaml", tmp_path / "watchlists")
+    return tmp_path
+
+
+def handler_for(config_dir: Path) -> ExtractorHandler:
+    settings = ExtractorSettings(config_dir=config_dir, topic_namespace="ns", config_check_seconds=0.001)
+    return ExtractorHandler(settings)
+
+
+async def test_every_article_gets_a_tagged_message(config_dir: Path) -> None:
+    handler = handler_for(config_dir)
+    for message, relevant in [
+        (raw("North Korean troops arrive in Russia's Kursk", "About 10,000 North Korean soldiers."), True),
+        (raw("Weather", "Sunny tomorrow."), False),
+        (raw("", "", lang="und"), False),
+    ]:
+        (out,) = await handler.handle(message, RECORD)
+        assert out.topic == "ns.articles.tagged.v1" and out.key == message.article_id
+        tagged = out.value
+        assert isinstance(tagged, ArticleTagged)
+        ArticleTagged.model_validate_json(out.payload())
+        assert tagged.relevant_watchlists == ([NK] if relevant else [])
+        assert tagged.trace == message.trace and tagged.event_id != message.event_id
+
+
+async def test_huge_text_is_capped_but_kept(config_dir: Path) -> None:
+    handler = handler_for(config_dir)
+    text = "x " * 3_000_000
+    (out,) = await handler.handle(raw("t", text), RECORD)
+    assert isinstance(out.value, ArticleTagged) and len(out.value.text) == len(text)
+
+
+async def test_hot_reload_adds_watchlists_and_keeps_last_good_on_errors(config_dir: Path) -> None:
+    handler = handler_for(config_dir)
+    article = raw("Iran ships Shahed drones to Russia", "Iran delivered 2,000 Shahed drones to Russia.")
+    path = config_dir / "watchlists" / "iran-russia-drones.yaml"
+
+    path.write_text(IRAN, encoding="utf-8")
+    (out,) = await handler.handle(article, RECORD)
+    assert isinstance(out.value, ArticleTagged)
+    assert out.value.relevant_watchlists == ["iran-russia-drones"]
+
+    path.write_text(IRAN.replace("within: 200", "within: lots"), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # a different mtime even on coarse clocks
+    (out,) = await handler.handle(article, RECORD)
+    assert isinstance(out.value, ArticleTagged)
+    assert out.value.relevant_watchlists == ["iran-russia-drones"]  # last good set still in force
+    assert handler.health()["watchlist_error"] and "rule.signals.0.within" in str(
+        handler.health()["watchlist_error"]
+    )
+
+
+def test_bad_watchlist_at_start_is_fatal(config_dir: Path) -> None:
+    (config_dir / "watchlists" / "broken.yaml").write_text("name: broken\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"broken\.yaml"):
+        handler_for(config_dir)

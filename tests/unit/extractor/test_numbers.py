@@ -1,0 +1,74 @@
+"""Locale-aware number parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extractor.numbers import find_numbers, parse_han_number
+
+
+def values(text: str, lang: str) -> list[float]:
+    return [n.value for n in find_numbers(text, lang) if not n.year_like]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("1.500 tentara", "id", [1500]),
+        ("1,500 troops", "en", [1500]),
+        ("10 000 военных", "ru", [10000]),
+        ("10\u00a0000 soldats", "fr", [10000]),
+        ("12 ribu tentara", "id", [12000]),
+        ("1,5 juta peluru", "id", [1_500_000]),
+        ("1.5 million shells", "en", [1_500_000]),
+        ("2,5 Millionen Granaten", "de", [2_500_000]),
+        ("12.000 Soldaten", "de", [12000]),
+        ("1.234.567,5", "de", [1234567.5]),
+        ("11 mil soldados", "es", [11000]),
+        ("11 mil soldados", "pt", [11000]),
+        ("10 тысяч солдат", "ru", [10000]),
+        ("10 тис. військових", "uk", [10000]),
+        ("1,5 млн снарядов", "ru", [1_500_000]),
+        ("1만2천명", "ko", [12000]),
+        ("1만 2000명", "ko", [12000]),
+        ("3천명", "ko", [3000]),
+        ("1万人", "zh", [10000]),
+        ("1万1千人", "ja", [11000]),
+        ("两千名士兵", "zh", [2000]),
+    ],
+)
+def test_locale_numbers(text: str, lang: str, expected: list[float]) -> None:
+    assert values(text, lang) == expected
+
+
+def test_locale_decides_only_the_ambiguous_scale_case() -> None:
+    assert values("2,125 Millionen", "de") == [2_125_000]
+    assert values("2,125 million", "en") == [2_125_000_000]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on 18/10 at 09:35",
+        "KN-23 missiles",
+        "a 5% rise",
+        "13 Oktober",
+        "October 13",
+        "2024년 10월 18일",
+        "152 mm",
+        "数十発",
+    ],
+)
+def test_dates_codes_percentages_and_measures_are_not_counts(text: str) -> None:
+    assert values(text, "en") == []
+
+
+def test_years_are_flagged() -> None:
+    (year,) = find_numbers("in 2024 the", "en")
+    assert year.year_like
+
+
+def test_han_numerals() -> None:
+    assert parse_han_number("一万二千") == 12000
+    assert parse_han_number("三十") == 30
+    assert parse_han_number("两千") == 2000
