@@ -44,7 +44,7 @@ class ExtractorHandler(MessageHandler[ArticleRaw]):
         )
         self.tagger = Tagger(self.watcher.current)
         metrics.WATCHLISTS_LOADED.set(len(self.tagger.names))
-        self._last_check = time.monotonic()
+        self._last_check = float("-inf")  # the first message checks at once
 
     def _install(self, watchlists: dict[str, Watchlist]) -> None:
         self.tagger = Tagger(watchlists)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
@@ -77,12 +78,14 @@ async def test_hot_reload_adds_watchlists_and_keeps_last_good_on_errors(config_d
     path = config_dir / "watchlists" / "iran-russia-drones.yaml"
 
     path.write_text(IRAN, encoding="utf-8")
+    await asyncio.sleep(0.01)  # past config_check_seconds
     (out,) = await handler.handle(article, RECORD)
     assert isinstance(out.value, ArticleTagged)
     assert out.value.relevant_watchlists == ["iran-russia-drones"]
 
     path.write_text(IRAN.replace("within: 200", "within: lots"), encoding="utf-8")
     os.utime(path, ns=(1, 1))  # a different mtime even on coarse clocks
+    await asyncio.sleep(0.01)
     (out,) = await handler.handle(article, RECORD)
     assert isinstance(out.value, ArticleTagged)
     assert out.value.relevant_watchlists == ["iran-russia-drones"]  # last good set still in force
