@@ -463,6 +463,37 @@ def quality_row() -> list[Panel]:
             "member: another article about a known story (no alert).",
             width=8,
         ),
+        Panel(
+            "Near-duplicates",
+            "timeseries",
+            [
+                Query("sum by (match) (rate(wirewatch_near_duplicates_total[15m]))", "{{match}}"),
+                Query("sum(rate(wirewatch_dedup_indexed_total[15m]))", "indexed"),
+            ],
+            "Wire copy recognised as a copy of an indexed article (exact / near) vs new articles indexed.",
+            unit="ops",
+            width=8,
+        ),
+        Panel(
+            "Facts and entities extracted",
+            "timeseries",
+            [
+                Query("sum by (type) (increase(wirewatch_facts_total[1h]))", "fact {{type}}"),
+                Query("sum by (type) (increase(wirewatch_entities_total[1h]))", "entity {{type}}"),
+            ],
+            "Per hour, by type (troop_count, killed, ...; country, place, person, ...).",
+            width=8,
+        ),
+        Panel(
+            "Watchlists in force",
+            "stat",
+            [Query("max(wirewatch_watchlists_loaded)", "watchlists", instant=True)],
+            "Watchlists loaded by the extractor after the last good reload. A drop means a file was "
+            "removed; a rejected edit keeps the old count (see Config reloads).",
+            unit="none",
+            width=8,
+            thresholds=[(None, "red"), (1, "green")],
+        ),
     ]
 
 
@@ -581,10 +612,11 @@ def latency_row() -> list[Panel]:
                 Query(quantile.format(q="0.99"), "p99"),
             ],
             "From the moment the fetcher fetched the article to the moment the alert was delivered. "
-            "WirewatchPipelineLatencyHigh fires when p95 stays above 5 minutes.",
+            "Throttle windows, group_wait and digests add latency on purpose. "
+            "WirewatchPipelineLatencyHigh fires when p95 stays above 30 minutes.",
             unit="s",
             width=16,
-            thresholds=[(None, "green"), (300, "red")],
+            thresholds=[(None, "green"), (1800, "red")],
         ),
         Panel(
             "p95 now",
@@ -599,7 +631,7 @@ def latency_row() -> list[Panel]:
             ],
             unit="s",
             width=8,
-            thresholds=[(None, "green"), (120, "orange"), (300, "red")],
+            thresholds=[(None, "green"), (900, "orange"), (1800, "red")],
         ),
     ]
 
