@@ -20,7 +20,6 @@ redelivery without a second send. See docs/webhooks.md for the one window that c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -55,6 +54,7 @@ from shared.producer import Output
 log = get_logger(__name__)
 
 SERVICE = "alerter"
+DISPATCHED = ("queued", "digest:")  # outcomes that ``dispatch`` records itself
 
 
 class Publisher(Protocol):
@@ -85,8 +85,11 @@ class AlertEngine:
         self.silences, self.clock = silences, clock
         self.alerts_topic, self.dlq_topic = alerts_topic, dlq_topic
         self.wake = asyncio.Event()
+        self.max_concurrency = max_concurrency
+        self.channel_cap = max(1, max_concurrency // 2)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._inflight: set[str] = set()
+        self._released: set[str] = set()
 
     # -- decisions -----------------------------------------------------------------------------
     async def on_event(self, event: StoryEvent) -> list[Output]:
@@ -110,8 +113,9 @@ class AlertEngine:
             if outcome.startswith("suppressed:"):
                 alert = single_alert(story, route.name, now_utc(self.clock))
                 outputs += self._suppressed(alert, route, outcome.split(":", 1)[1])
-            # written last: a crash before this line replays the (idempotent) steps above
-            await self.state.set_event_state(aid, outcome)
+            if not outcome.startswith(DISPATCHED):
+                # written last: a crash before this line replays the (idempotent) steps above
+                await self.state.set_event_state(aid, outcome)
         return outputs
 
     async def _decide(self, event: StoryEvent, story: AlertStory, route: RouteConfig, now: float) -> str:
@@ -139,43 +143,66 @@ class AlertEngine:
                 await self.state.schedule(member, due, earliest=True)
                 return "suppressed:throttled"
         alert = single_alert(story, route.name, now_utc(self.clock))
-        await self.state.set_last_sent(route.name, event.story_id, now, self._window_ttl(route))
-        return await self.dispatch(alert, route, now)
+        window = (event.story_id, self._window_ttl(route))
+        return await self.dispatch(alert, route, now, event_id=story.event_alert_ids[0], window=window)
 
     @staticmethod
     def _window_ttl(route: RouteConfig) -> float:
         interval = route.throttle.min_interval_seconds if route.throttle else 0.0
         return max(2 * interval, 7 * 86400)
 
-    async def dispatch(self, alert: Alert, route: RouteConfig, now: float, *, digest: bool = False) -> str:
+    async def dispatch(
+        self,
+        alert: Alert,
+        route: RouteConfig,
+        now: float,
+        *,
+        digest: bool = False,
+        event_id: str | None = None,
+        window: tuple[str, float] | None = None,
+    ) -> str:
         """Quiet hours and the rate limit turn an alert into a digest entry; otherwise queue one
-        delivery job per channel. Digests themselves skip both checks."""
+        delivery job per channel. Digests themselves skip both checks.
+
+        ``window`` (story id, ttl) starts the story's throttle window; ``event_id`` gets the
+        outcome recorded as the last write (the caller must not write it again).
+        """
+        outcome = "queued"
         if not digest:
             if route.quiet_hours is not None:
                 end = quiet_until(route.quiet_hours, now)
                 if end is not None:
                     await self._to_digest(alert, route, "quiet_hours", end)
-                    return "digest:quiet_hours"
-            if route.rate_limit is not None:
-                window, end = rate_window(now, route.rate_limit.per_seconds)
-                count = await self.state.rate_hit(route.name, window, route.rate_limit.per_seconds * 2)
+                    outcome = "digest:quiet_hours"
+            if outcome == "queued" and route.rate_limit is not None:
+                index, end = rate_window(now, route.rate_limit.per_seconds)
+                count = await self.state.rate_hit(route.name, index, route.rate_limit.per_seconds * 2)
                 if count > route.rate_limit.max_alerts:
                     await self._to_digest(alert, route, "rate_limit", end)
-                    return "digest:rate_limit"
+                    outcome = "digest:rate_limit"
+        if outcome != "queued":
+            if window is not None:
+                await self.state.set_last_sent(route.name, window[0], now, window[1])
+            if event_id is not None:
+                await self.state.set_event_state(event_id, outcome)
+            return outcome
         channels = self.config().channels
+        jobs: list[tuple[str, bytes, str]] = []
         for name in route.channels:
             channel = channels.get(name)
             if channel is None or channel.disabled:
                 metrics.SUPPRESSED.labels("channel_disabled").inc()
                 continue
             job = DeliveryJob(alert=alert, channel=name)
-            if await self.state.reserve_delivery(job.delivery_id):
-                await self.state.put_job(job.delivery_id, job.model_dump_json().encode())
-                await self.state.schedule(job.member, now)
-            elif await self.state.get_job(job.delivery_id) is not None:
-                await self.state.schedule(job.member, now, earliest=True)  # a crash redo: make sure it runs
+            jobs.append((job.delivery_id, job.model_dump_json().encode(), job.member))
+        await self.state.enqueue(
+            jobs,
+            now,
+            window=(route.name, window[0], now, window[1]) if window is not None else None,
+            event=(event_id, outcome) if event_id is not None else None,
+        )
         self.wake.set()
-        return "queued"
+        return outcome
 
     async def _to_digest(self, alert: Alert, route: RouteConfig, reason: str, due: float) -> None:
         for story in alert.stories:
@@ -199,42 +226,80 @@ class AlertEngine:
 
     # -- scheduled work ------------------------------------------------------------------------
     async def run_due(self, limit: int = 200) -> int:
-        """Do the work that is due now; returns how many items were started."""
-        now = self.clock.time()
-        members = [m for m in await self.state.due(now, limit) if m not in self._inflight]
-        if not members:
-            return 0
+        """Do the work that is due now and wait for it (tests, one-shot use); returns the count."""
+        members = await self._pick(limit)
         await asyncio.gather(*(self._run_member(m) for m in members))
         return len(members)
 
+    async def _pick(self, limit: int) -> list[str]:
+        """Due members not in flight, at most ``channel_cap`` per channel so one hanging endpoint
+        cannot take every delivery slot; marks them in flight."""
+        due = await self.state.due(self.clock.time(), limit + len(self._inflight))
+        per_channel: dict[str, int] = {}
+        for m in self._inflight:
+            if m.startswith("d|"):
+                per_channel[m.rsplit("|", 1)[1]] = per_channel.get(m.rsplit("|", 1)[1], 0) + 1
+        picked: list[str] = []
+        for m in due:
+            if m in self._inflight or len(picked) >= limit:
+                continue
+            if m.startswith("d|"):
+                channel = m.rsplit("|", 1)[1]
+                if per_channel.get(channel, 0) >= self.channel_cap:
+                    continue
+                per_channel[channel] = per_channel.get(channel, 0) + 1
+            self._inflight.add(m)
+            picked.append(m)
+        return picked
+
     async def run(self, stop: asyncio.Event, interval: float) -> None:
-        """Scheduler loop until ``stop``: run due work, sleep until woken or ``interval`` passes."""
+        """Scheduler loop until ``stop``: keeps up to ``max_concurrency`` items in flight, starting
+        new ones as soon as slots free up (a slow endpoint never holds back a whole round); sleeps
+        until woken by new work, a finished item, or ``interval``."""
         failures = 0
+        tasks: set[asyncio.Task[None]] = set()
         while not stop.is_set():
             try:
-                started = await self.run_due()
+                free = self.max_concurrency - len(tasks)
+                for member in await self._pick(free) if free > 0 else []:
+                    tasks.add(asyncio.create_task(self._run_member(member)))
                 metrics.SCHEDULED.set(await self.state.scheduled_count())
                 failures = 0
             except Exception as exc:  # Redis down: keep trying, the work is all in Redis
                 failures += 1
-                started = 0
                 log.warning("scheduler error (%s: %s); retrying", type(exc).__name__, exc)
                 await asyncio.sleep(min(10.0, 0.2 * 2**failures))
-            if started:
                 continue
             self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=interval)
+            waker = asyncio.ensure_future(self.wake.wait())
+            done, _ = await asyncio.wait(
+                {waker, *tasks}, timeout=interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            waker.cancel()
+            for task in done - {waker}:
+                tasks.discard(task)
+                if not task.cancelled() and (error := task.exception()) is not None:
+                    log.warning(
+                        "scheduled item failed (%s: %s); its lease expires and it is retried",
+                        type(error).__name__,
+                        error,
+                    )
+        if tasks:  # let items in flight finish (their leases would otherwise delay a successor)
+            await asyncio.wait(tasks, timeout=30)
 
     async def _run_member(self, member: str) -> None:
+        """Work on one schedule member (already marked in flight by ``_pick``)."""
+        try:
+            token, due = await self.state.claim(member)
+        except Exception:
+            self._inflight.discard(member)
+            raise
+        if token is None:
+            self._inflight.discard(member)
+            return
         async with self._semaphore:
-            token = await self.state.lock(member)
-            if token is None:
-                return
-            self._inflight.add(member)
             kind, _, rest = member.partition("|")
             try:
-                due = await self.state.due_at(member)
                 if due is None or due > self.clock.time():
                     return  # done or rescheduled by someone else meanwhile
                 if kind == "d":
@@ -252,7 +317,10 @@ class AlertEngine:
                 await self.state.schedule(member, self.clock.time() + 5)
             finally:
                 self._inflight.discard(member)
-                await self.state.unlock(member, token)
+                if member in self._released:  # ``finish`` dropped the lease with the job
+                    self._released.discard(member)
+                else:
+                    await self.state.unlock(member, token)
 
     async def _finish(self, member: str, list_key: str, again_at: float) -> None:
         """Unschedule, then re-check for arrivals: remove-then-check never loses an append."""
@@ -314,14 +382,13 @@ class AlertEngine:
     async def _deliver(self, member: str, rest: str) -> None:
         alert_id, _, channel_name = rest.partition("|")
         delivery_id = f"{alert_id}:{channel_name}"
-        raw = await self.state.get_job(delivery_id)
+        raw, recorded = await self.state.load_delivery(delivery_id)
         if raw is None:
             await self.state.unschedule(member)
             return
         job = DeliveryJob.model_validate_json(raw)
         cfg = self.config()
         route = cfg.route(job.alert.route)
-        recorded = await self.state.delivery_state(delivery_id)
         if recorded in ("sent", "failed"):
             # crashed after the outcome was recorded: only the log and clean-up are left
             await self._complete(job, member, recorded, job.last_error)
@@ -360,7 +427,7 @@ class AlertEngine:
             await self.state.schedule(member, at)
             return
         metrics.DELIVERY_SECONDS.labels(channel_name).observe(asyncio.get_running_loop().time() - started)
-        await self.state.set_delivery_state(delivery_id, "sent")
+        await self.state.set_delivery_state(delivery_id, "sent")  # as soon as possible: see above
         await self._complete(job, member, "sent", None)
 
     async def _complete(self, job: DeliveryJob, member: str, status: str, reason: str | None) -> None:
@@ -374,7 +441,7 @@ class AlertEngine:
                 alert, channel, "sent", attempts=job.attempts, latency=latency
             )
         else:
-            await self.state.set_delivery_state(job.delivery_id, "failed")
+            await self.state.set_delivery_state(job.delivery_id, "failed")  # before the DLQ write
             metrics.DEAD_LETTERS.labels(channel).inc()
             log.error(
                 "alert delivery failed after %d attempts: %s; written to %s",
@@ -389,5 +456,5 @@ class AlertEngine:
         outputs.append(Output(self.alerts_topic, record.story_id, record))
         # outputs first (acks=all), then forget the job: a crash in between repeats the log, not the send
         await self.publisher.send_all(outputs)
-        await self.state.delete_job(job.delivery_id)
-        await self.state.unschedule(member)
+        await self.state.finish(job.delivery_id, member, status)
+        self._released.add(member)

@@ -61,10 +61,6 @@ class AlertState:
         raw = await self.redis.get(self.keys.of("dlv", delivery_id))
         return raw.decode() if raw is not None else None
 
-    async def reserve_delivery(self, delivery_id: str) -> bool:
-        """SET NX ``queued``: False when this delivery was queued before (a crash redo)."""
-        return bool(await self.redis.set(self.keys.of("dlv", delivery_id), "queued", nx=True, ex=self.ttl))
-
     async def set_delivery_state(self, delivery_id: str, state: str) -> None:
         """Move a delivery to ``sending:<n>``, ``sent`` or ``failed``."""
         await self.redis.set(self.keys.of("dlv", delivery_id), state, ex=self.ttl)
@@ -132,21 +128,9 @@ class AlertState:
         raw = await self.redis.zrangebyscore(self.sched, "-inf", now, start=0, num=limit)
         return [m.decode() for m in raw]
 
-    async def due_at(self, member: str) -> float | None:
-        """The due time of ``member`` (None when not scheduled)."""
-        score = await self.redis.zscore(self.sched, member)
-        return float(score) if score is not None else None
-
     async def scheduled_count(self) -> int:
         """Pieces of work in the schedule."""
         return int(await self.redis.zcard(self.sched))
-
-    async def lock(self, member: str) -> str | None:
-        """A lease on ``member`` so only one replica works on it; None when someone holds it.
-        If the holder dies, the lease expires and another replica takes over."""
-        token = uuid.uuid4().hex
-        ok = await self.redis.set(self.keys.of("lock", member), token, nx=True, px=self.lease_ms)
-        return token if ok else None
 
     async def unlock(self, member: str, token: str) -> None:
         """Release a lease we still hold."""
@@ -160,14 +144,58 @@ class AlertState:
         """Store a delivery job."""
         await self.redis.set(self.keys.of("job", delivery_id), body, ex=self.ttl)
 
-    async def get_job(self, delivery_id: str) -> bytes | None:
-        """A stored delivery job."""
-        raw: bytes | None = await self.redis.get(self.keys.of("job", delivery_id))
-        return raw
+    # -- batched hot paths (one round trip each) ---------------------------------------------
+    async def enqueue(
+        self,
+        jobs: list[tuple[str, bytes, str]],
+        due: float,
+        *,
+        window: tuple[str, str, float, float] | None = None,
+        event: tuple[str, str] | None = None,
+    ) -> None:
+        """Queue delivery jobs ``(delivery_id, body, member)`` in one MULTI/EXEC, optionally
+        starting a throttle window ``(route, story, when, ttl)`` and recording an event's state
+        (last, so it is only there when everything before it is).
 
-    async def delete_job(self, delivery_id: str) -> None:
-        """Forget a finished job."""
-        await self.redis.delete(self.keys.of("job", delivery_id))
+        Everything is NX: redoing it after a crash never resets a job or moves it in the schedule.
+        """
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if window is not None:
+                route, story_id, when, ttl = window
+                pipe.set(self.keys.of("last", route, story_id), repr(when), ex=max(60, int(ttl)))
+            for delivery_id, body, member in jobs:
+                pipe.set(self.keys.of("dlv", delivery_id), "queued", nx=True, ex=self.ttl)
+                pipe.set(self.keys.of("job", delivery_id), body, nx=True, ex=self.ttl)
+                pipe.zadd(self.sched, {member: due}, nx=True)
+            if event is not None:
+                pipe.set(self.keys.of("ev", event[0]), event[1], ex=self.ttl)
+            await pipe.execute()
+
+    async def claim(self, member: str) -> tuple[str | None, float | None]:
+        """Take the lease on ``member`` and read its due time in one round trip."""
+        token = uuid.uuid4().hex
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.keys.of("lock", member), token, nx=True, px=self.lease_ms)
+            pipe.zscore(self.sched, member)
+            locked, score = await pipe.execute()
+        return (token if locked else None), (float(score) if score is not None else None)
+
+    async def load_delivery(self, delivery_id: str) -> tuple[bytes | None, str | None]:
+        """A job and its delivery state."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.of("job", delivery_id))
+            pipe.get(self.keys.of("dlv", delivery_id))
+            job, state = await pipe.execute()
+        return job, (state.decode() if state is not None else None)
+
+    async def finish(self, delivery_id: str, member: str, state: str) -> None:
+        """Record the final delivery state, forget the job, unschedule it and drop the lease."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.of("dlv", delivery_id), state, ex=self.ttl)
+            pipe.delete(self.keys.of("job", delivery_id))
+            pipe.zrem(self.sched, member)
+            pipe.delete(self.keys.of("lock", member))
+            await pipe.execute()
 
     # -- rate limit ----------------------------------------------------------------------------
     async def rate_hit(self, route: str, window: int, ttl: int) -> int:

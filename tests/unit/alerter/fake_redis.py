@@ -87,11 +87,11 @@ class FakeRedis:
             self.ttl[dst] = self.ttl.pop(src)
         return True
 
-    async def zadd(self, key: str, mapping: dict[str, float]) -> int:
+    async def zadd(self, key: str, mapping: dict[str, float], nx: bool = False) -> int:
         self._check()
         z = self.data.setdefault(key, {})
         added = sum(1 for m in mapping if m not in z)
-        z.update({m: float(s) for m, s in mapping.items()})
+        z.update({m: float(s) for m, s in mapping.items() if not (nx and m in z)})
         return added
 
     async def zrem(self, key: str, *members: str) -> int:
@@ -141,3 +141,33 @@ class FakeRedis:
 
     async def aclose(self) -> None:
         return None
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        return FakePipeline(self)
+
+
+class FakePipeline:
+    """Queues commands and runs them in order on ``execute`` (atomic: nothing else interleaves)."""
+
+    def __init__(self, redis: FakeRedis) -> None:
+        self.redis = redis
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    async def __aenter__(self) -> FakePipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.calls.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        def queue(*args: Any, **kwargs: Any) -> FakePipeline:
+            self.calls.append((name, args, kwargs))
+            return self
+
+        return queue
+
+    async def execute(self) -> list[Any]:
+        self.redis._check()
+        results = [await getattr(self.redis, name)(*args, **kwargs) for name, args, kwargs in self.calls]
+        self.calls.clear()
+        return results
