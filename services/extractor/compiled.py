@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,13 +34,14 @@ def _overlaps(hit: Hit[Payload], blockers: list[Hit[Payload]]) -> bool:
 
 
 def _dedupe(hits: list[Hit[Payload]]) -> list[Hit[Payload]]:
-    """One hit per start position (the longest), in order."""
-    best: dict[int, Hit[Payload]] = {}
+    """One hit per start position (the longest); ``hits`` is sorted by (start, end)."""
+    out: list[Hit[Payload]] = []
     for h in hits:
-        cur = best.get(h.start)
-        if cur is None or h.end > cur.end:
-            best[h.start] = h
-    return [best[k] for k in sorted(best)]
+        if out and out[-1].start == h.start:
+            out[-1] = h  # same start, sorted by end: this one is longer
+        else:
+            out.append(h)
+    return out
 
 
 class CompiledWatchlist:
@@ -73,15 +73,17 @@ class CompiledWatchlist:
 
     def hits(self, doc: Document) -> DocumentHits:
         """Match the document and apply exclusions."""
-        grouped: dict[str, dict[str, list[Hit[Payload]]]] = defaultdict(lambda: defaultdict(list))
-        for hit in self.matcher.find(doc):
-            kind, name = hit.payload
-            grouped[kind][name].append(hit)
+        grouped: dict[str, HitsByName] = {
+            k: {} for k in ("concept", "concept_x", "entity", "entity_x", "after", "before")
+        }
+        for (kind, name), hits in self.matcher.find(doc).items():
+            grouped[kind][name] = hits
 
         def kept(kind: str, exclude_kind: str) -> HitsByName:
             out: HitsByName = {}
+            blocked = grouped[exclude_kind]
             for name, hits in grouped[kind].items():
-                blockers = grouped[exclude_kind].get(name, [])
+                blockers = blocked.get(name)
                 good = [h for h in hits if not _overlaps(h, blockers)] if blockers else hits
                 if good:
                     out[name] = _dedupe(good)

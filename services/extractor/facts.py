@@ -34,6 +34,9 @@ _TO_WORDS = re.compile(
 _TO_PARTICLES = re.compile(r"^(?:에|으로|로|に|へ|で|\s?파병|\s?파견|\s?극동|極東|远东|遠東|의 극동|の極東)")
 
 
+HitMap = dict[str, list[Hit[Payload]]]
+
+
 @dataclass(frozen=True)
 class _Candidate:
     priority: int
@@ -74,21 +77,26 @@ def _is_destination(low: str, hit: Hit[Payload]) -> bool:
     return bool(_TO_WORDS.search(before) or _TO_PARTICLES.match(after))
 
 
+def _split_by_role(low: str, countries: HitMap) -> tuple[HitMap, HitMap]:
+    """Country mentions that can send (actors) and those marked as destinations."""
+    senders: HitMap = {}
+    targets: HitMap = {}
+    for entity_id, hits in countries.items():
+        for h in hits:
+            (targets if _is_destination(low, h) else senders).setdefault(entity_id, []).append(h)
+    return senders, targets
+
+
 def _actor(
-    countries: dict[str, list[Hit[Payload]]],
+    countries: HitMap,
+    senders: HitMap,
     actors: list[str],
     sentence: tuple[int, int],
     number: NumberMatch,
-    low: str,
 ) -> str | None:
     """The country right next to the number ("1,500 North Korean troops"), else the watchlist's
     first listed actor in the sentence, else in the article."""
     allowed = actors or None
-    senders = {
-        k: v
-        for k, v in ((k, [h for h in hs if not _is_destination(low, h)]) for k, hs in countries.items())
-        if v
-    }
     close = _nearest(
         senders,
         allowed,
@@ -133,6 +141,7 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     facts: list[Fact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
     dense = lang in _DENSE_SCRIPTS
+    senders, targets = _split_by_role(low, by_type["country"])
     for i, number in enumerate(numbers):
         s_start = _sentence_bounds(text, ends, number.start)[0]
         s_end = _sentence_bounds(text, ends, number.end)[1]  # "10 тис." ends in a dot, not a sentence
@@ -162,19 +171,13 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
             continue
         best = min(candidates, key=lambda c: (-c.priority, c.distance))
         pattern = patterns[best.index]
-        actor = _actor(by_type["country"], pattern.actors, (s_start, s_end), number, low)
+        actor = _actor(by_type["country"], senders, pattern.actors, (s_start, s_end), number)
         # the place is where the counted people or things are: after the number in the sentence
         place = _nearest(by_type["place"], None, number.end, s_end, (number.start, number.end))
         if place is None:
             # else a country the sentence marks as destination ("to Russia", "러시아에", "向俄罗斯")
-            targets = {
-                k: [h for h in v if _is_destination(low, h)]
-                for k, v in by_type["country"].items()
-                if k != actor
-            }
-            place = _nearest(
-                {k: v for k, v in targets.items() if v}, None, s_start, s_end, (number.start, number.end)
-            )
+            others = {k: v for k, v in targets.items() if k != actor}
+            place = _nearest(others, None, s_start, s_end, (number.start, number.end))
         key = (pattern.type, number.value, actor, place)
         if key in seen:
             continue

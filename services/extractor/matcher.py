@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 P = TypeVar("P", bound=Hashable)
 
@@ -41,9 +41,11 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-@dataclass(frozen=True)
-class Hit(Generic[P]):
-    """One match: offsets in the document's lowered text and the payload of the term."""
+class Hit(NamedTuple, Generic[P]):
+    """One match: offsets in the document's lowered text and the payload of the term.
+
+    A named tuple, not a dataclass: an article yields hundreds and creation time counts.
+    """
 
     start: int
     end: int
@@ -75,7 +77,9 @@ class Document:
         """The first ``length`` characters of every word (whole word when shorter)."""
         cached = self._prefixes.get(length)
         if cached is None:
-            cached = frozenset(w[:length] for w in self.words)
+            # shorter prefixes come from the (smaller, deduplicated) set of longer ones
+            source = self.prefixes(length + 1) if length < KEY_LENGTH else self.words
+            cached = frozenset(w[:length] for w in source)
             self._prefixes[length] = cached
         return cached
 
@@ -175,32 +179,35 @@ class TermMatcher(Generic[P]):
                 out.extend(table[key])
         return out
 
-    def find(self, doc: Document) -> list[Hit[P]]:
-        """Every hit in ``doc`` (overlapping hits of different terms are all returned)."""
-        hits: list[Hit[P]] = []
+    def find(self, doc: Document) -> dict[P, list[Hit[P]]]:
+        """Every hit in ``doc`` grouped by payload, each group in start order (overlapping hits of
+        different terms are all kept)."""
+        out: dict[P, list[Hit[P]]] = {}
         low = doc.low
         for term in self._candidates(doc):
-            for m in term.pattern.finditer(low):
-                start = m.start()
-                if start > 0 and _is_word_char(low[start - 1]):
-                    continue
-                for payload in term.payloads:
-                    hits.append(Hit(start, m.end(), term.text, payload))
+            found = [
+                (m.start(), m.end())
+                for m in term.pattern.finditer(low)
+                if m.start() == 0 or not _is_word_char(low[m.start() - 1])
+            ]
+            if not found:
+                continue
+            for payload in term.payloads:
+                group = out.setdefault(payload, [])
+                group.extend(Hit(a, b, term.text, payload) for a, b in found)
         if self._cjk is not None and doc.has_cjk:
             pos = 0
             while True:
-                found = self._cjk.search(low, pos)
-                if found is None:
+                match = self._cjk.search(low, pos)
+                if match is None:
                     break
-                # The trie regex is greedy per branch, so the longest term at a position wins; also
-                # report shorter terms that end inside it (北朝鮮軍 is 北朝鮮 and 軍).
-                self._cjk_hits(low, found.start(), found.end(), hits)
-                pos = found.start() + 1
-        return hits
-
-    def _cjk_hits(self, low: str, start: int, end: int, hits: list[Hit[P]]) -> None:
-        for stop in range(end, start, -1):
-            payloads = self._cjk_payloads.get(low[start:stop])
-            if payloads:
-                for payload in payloads:
-                    hits.append(Hit(start, stop, low[start:stop], payload))
+                # The trie regex is greedy, so it returns the longest term at a position; shorter
+                # terms at the same start are reported too (北朝鮮軍 gives 北朝鮮軍 and 北朝鮮).
+                start = match.start()
+                for stop in range(match.end(), start, -1):
+                    for payload in self._cjk_payloads.get(low[start:stop], ()):
+                        out.setdefault(payload, []).append(Hit(start, stop, low[start:stop], payload))
+                pos = start + 1
+        for group in out.values():
+            group.sort()
+        return out

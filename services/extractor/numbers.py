@@ -10,6 +10,7 @@ locale decides only the truly ambiguous case: one three-digit group before a sca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 DECIMAL_COMMA_LANGS = frozenset({"id", "ms", "de", "fr", "es", "ru", "uk", "it", "pt", "nl", "tr", "pl"})
@@ -199,7 +200,6 @@ _GROUP_SEP = "[.,\u00a0\u202f\u2009 ]"
 # Every part is a literal, a character class or a bounded repeat; the CJK form repeats a group
 # that must end in a unit character, so no substring can be split two ways (no backtracking blow-up).
 _NUMBER = re.compile(
-    r"(?<![0-9A-Za-z.,/:\-])"
     r"(?:"
     rf"(?P<cjk>(?:\d{{1,6}}(?:[.,]\d{{1,3}})?\s?[{_UNIT_CHARS}]\s?){{1,4}}\d{{0,4}})"
     rf"|(?P<grouped>\d{{1,3}}(?:{_GROUP_SEP}\d{{3}}){{1,4}}(?:[.,]\d{{1,2}})?)"
@@ -209,6 +209,34 @@ _NUMBER = re.compile(
     r"(?![0-9A-Za-z/:%]|[.,]\d)",
     re.IGNORECASE,
 )
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
+_DIGIT_RUN = re.compile(r"[\d.,]+")
+_NOT_AFTER = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,/:-")
+
+
+def _number_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_NUMBER`` matches at digits that start a number ("KN-23", "x1.5", "/10" do not).
+
+    Searching for a digit first lets the regex engine skip non-digit text at C speed; a lookbehind
+    at the start of ``_NUMBER`` would make it try the whole pattern at every position.
+    """
+    pos = 0
+    while True:
+        digit = _DIGIT.search(text, pos)
+        if digit is None:
+            return
+        start = digit.start()
+        if start == 0 or text[start - 1] not in _NOT_AFTER:
+            m = _NUMBER.match(text, start)
+            if m is not None:
+                yield m
+                pos = m.end()
+                continue
+        run = _DIGIT_RUN.match(text, start)
+        pos = run.end() if run is not None else start + 1
+
+
 _HAN_NUMBER = re.compile(
     r"(?<![数數几幾多余])[一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}"
 )
@@ -282,7 +310,7 @@ def parse_han_number(text: str) -> int:
 def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
     """Every number in ``text`` with its value, in order of position."""
     out: list[NumberMatch] = []
-    for m in _NUMBER.finditer(text):
+    for m in _number_matches(text):
         scale_word = m.group("scale")
         scale = _SCALE_WORDS.get(scale_word.lower(), 1.0) if scale_word else 1.0
         if scale_word and scale_word.lower() in {"m", "k", "mil"} and lang not in {"en", "es"}:
@@ -311,7 +339,7 @@ def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
         ):
             year_like = True
         out.append(NumberMatch(value * scale, m.start(), m.start() + len(raw), raw, year_like))
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text[:20000]):
+    if _HAN.search(text):
         for m in _HAN_NUMBER.finditer(text):
             value = parse_han_number(m.group(0))
             if value >= 10:  # 一 alone is mostly a word part (一些, 一直), not a count

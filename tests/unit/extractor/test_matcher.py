@@ -11,7 +11,7 @@ from services.extractor.matcher import Document, TermMatcher, term_pattern
 
 def found(terms: list[str], text: str) -> list[str]:
     matcher = TermMatcher([(t, t) for t in terms])
-    return sorted({h.payload for h in matcher.find(Document(text))})
+    return sorted(matcher.find(Document(text)))
 
 
 def test_whole_words_only() -> None:

@@ -209,7 +209,7 @@ def test_facts_with_actor_place_and_span(tagger: Tagger) -> None:
     ("lang", "text", "expected"),
     [
         ("id", "Korut mengirim 1.500 tentara ke Rusia.", ("troop_count", 1500)),
-        ("id", "Sebanyak 12 ribu tentara Korut tiba.", ("troop_count", 12000)),
+        ("id", "Sebanyak 12 ribu tentara Korut tiba di Rusia.", ("troop_count", 12000)),
         ("ko", "북한군 1만2천명이 러시아에 파병됐다.", ("troop_count", 12000)),
         ("ja", "北朝鮮兵1万人がロシアに派遣された。", ("troop_count", 10000)),
         ("zh", "朝鲜向俄罗斯派遣了1万名士兵。", ("troop_count", 10000)),
@@ -217,8 +217,12 @@ def test_facts_with_actor_place_and_span(tagger: Tagger) -> None:
         ("uk", "У Курській області перебувають 10 тис. військових КНДР.", ("troop_count", 10000)),
         ("en", "North Korea sent 13,000 containers of munitions to Russia.", ("containers", 13000)),
         ("en", "North Korea shipped 9 million artillery shells to Russia.", ("shells", 9_000_000)),
-        ("de", "Nordkorea schickte 6.000 Arbeiter nach Kursk.", ("worker_count", 6000)),
-        ("ko", "북한군 포로 2명이 생포됐다.", ("captured", 2)),
+        (
+            "de",
+            "Nordkorea schickt 6.000 Arbeiter und Militärbauer nach Kursk in Russland.",
+            ("worker_count", 6000),
+        ),
+        ("ko", "우크라이나군이 북한군 포로 2명을 생포했다.", ("captured", 2)),
     ],
 )
 def test_fact_numbers_per_locale(tagger: Tagger, lang: str, text: str, expected: tuple[str, float]) -> None:
