@@ -85,6 +85,18 @@ def bench_tagging(count: int) -> dict[str, float]:
     }
 
 
+def _start_service(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``python -m services.extractor`` as its own process, output to ``log_path``."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.extractor"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 async def bench_kafka(count: int) -> dict[str, float]:
     """Pre-fill the raw topic, run the real service, time the drain to the tagged topic."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -124,14 +136,7 @@ async def bench_kafka(count: int) -> dict[str, float]:
         "WIREWATCH_LOG_LEVEL": "WARNING",
     }
     started = time.perf_counter()
-    with (log_dir / "extractor.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.extractor"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    proc = _start_service(env, log_dir / "extractor.log")
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None, enable_auto_commit=False)
     await consumer.start()
     first_ts: int | None = None
