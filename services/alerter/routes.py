@@ -229,9 +229,13 @@ class AlertingConfig:
         """The route called ``name``."""
         return next((r for r in self.routes if r.name == name), None)
 
+    def active(self, route: RouteConfig) -> bool:
+        """A route is active when at least one of its channels is enabled."""
+        return any(not self.channels[c].disabled for c in route.channels)
+
     def matching(self, event: StoryEvent) -> list[RouteConfig]:
-        """Every route that takes the event (all of them, not the first)."""
-        return [r for r in self.routes if r.matches(event)]
+        """Every active route that takes the event (all of them, not the first)."""
+        return [r for r in self.routes if r.matches(event) and self.active(r)]
 
 
 def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
@@ -324,4 +328,7 @@ def load_alerting(
         for r in parsed.routes
     ]
     warnings = [f"channel {c.name} disabled: {c.disabled}" for c in channels.values() if c.disabled]
-    return AlertingConfig(routes=routes, channels=channels, source=path, warnings=warnings)
+    cfg = AlertingConfig(routes=routes, channels=channels, source=path, warnings=warnings)
+    inactive = [r.name for r in routes if not cfg.active(r)]
+    warnings += [f"route {name} inactive: all its channels are disabled" for name in inactive]
+    return cfg

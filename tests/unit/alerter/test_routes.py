@@ -24,7 +24,12 @@ def test_shipped_config_loads_without_secrets_and_routes_to_console() -> None:
     cfg = load_alerting(SHIPPED, env={})
     assert cfg.channels["console"].disabled is None
     assert cfg.channels["ops-slack"].disabled and cfg.channels["partner-webhook"].disabled
-    assert [r.name for r in cfg.matching(event("new_story", sources=1))] == ["console", "partner"]
+    assert [r.name for r in cfg.matching(event("new_story", sources=1))] == ["console"]
+    assert "route partner inactive: all its channels are disabled" in cfg.warnings
+    with_partner = load_alerting(
+        SHIPPED, env={"WIREWATCH_WEBHOOK_URL_PARTNER": URL, "WIREWATCH_WEBHOOK_SECRET_PARTNER": KEY}
+    )
+    assert [r.name for r in with_partner.matching(event("new_story", sources=1))] == ["console", "partner"]
     assert cfg.matching(event("member")) == []
 
 
