@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.server
+import importlib
 import importlib.util
 import os
 import shutil
@@ -32,7 +33,9 @@ import pytest
 import redis
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import BaseModel
 
+from shared.settings import ServiceSettings
 from shared.topics import create_topics, load_topics
 from tests.kafka_helpers import BOOTSTRAP, REDIS_URL, ROOT, free_port, start_service
 
@@ -99,6 +102,29 @@ def _has_main(service: str) -> bool:
         return False
 
 
+def _consumer_group_variable(service: str) -> str | None:
+    """The environment variable that sets a service's consumer group, from its settings model:
+    a top-level ``consumer_group`` field or one in the service's own section."""
+    module = importlib.import_module(f"services.{service}.settings")
+    classes = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, ServiceSettings) and obj is not ServiceSettings
+    ]
+    for cls in classes:
+        if "consumer_group" in cls.model_fields:
+            return "WIREWATCH_CONSUMER_GROUP"
+        section = cls.model_fields.get(service)
+        annotation = section.annotation if section is not None else None
+        if (
+            isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+            and "consumer_group" in annotation.model_fields
+        ):
+            return f"WIREWATCH_{service.upper()}__CONSUMER_GROUP"
+    return None
+
+
 def _service_env(service: str, run_id: str, port: int, feeds_file: Path) -> dict[str, str]:
     env = {
         "WIREWATCH_KAFKA_BOOTSTRAP": BOOTSTRAP,
@@ -109,9 +135,11 @@ def _service_env(service: str, run_id: str, port: int, feeds_file: Path) -> dict
         "WIREWATCH_METRICS_PORT": str(port),
         "WIREWATCH_LOG_LEVEL": "INFO",
         "WIREWATCH_INSTANCE": f"scrape-{service}",
-        # Our own consumer groups: never join the groups of a pipeline running on this broker.
-        f"WIREWATCH_{service.upper()}__CONSUMER_GROUP": f"scrape-{run_id}-{service}",
     }
+    # Our own consumer group: never join the group of a pipeline running on this broker.
+    group_var = _consumer_group_variable(service)
+    if group_var is not None:
+        env[group_var] = f"scrape-{run_id}-{service}"
     if service == "fetcher":
         env["WIREWATCH_FETCHER__FEEDS_FILE"] = str(feeds_file)
         env["WIREWATCH_FETCHER__EXTRACT_WORKERS"] = "0"
