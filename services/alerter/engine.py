@@ -234,7 +234,8 @@ class AlertEngine:
     async def _pick(self, limit: int) -> list[str]:
         """Due members not in flight, at most ``channel_cap`` per channel so one hanging endpoint
         cannot take every delivery slot; marks them in flight."""
-        due = await self.state.due(self.clock.time(), limit + len(self._inflight))
+        # look further than ``limit``: the head of the schedule may be a capped (dead) channel's retries
+        due = await self.state.due(self.clock.time(), max(200, 4 * limit) + len(self._inflight))
         per_channel: dict[str, int] = {}
         for m in self._inflight:
             if m.startswith("d|"):
