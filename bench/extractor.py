@@ -61,6 +61,7 @@ def bench_tagging(count: int) -> dict[str, float]:
         tagger.tag(title=title, text=text, lang=lang)
     relevant = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     done = 0
     while done < count:
         for lang, title, text in articles:
@@ -69,6 +70,7 @@ def bench_tagging(count: int) -> dict[str, float]:
             if done >= count:
                 break
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     # lang=None: the tagger detects the language too (what `wirewatch tag` does without lang)
     sample = articles[:500]
     started = time.perf_counter()
@@ -76,9 +78,11 @@ def bench_tagging(count: int) -> dict[str, float]:
         tagger.tag(title=title, text=text)
     detect_rate = len(sample) / (time.perf_counter() - started)
     return {
-        "articles_per_s": round(count / elapsed, 1),
+        # CPU time of this process: what one process sustains; wall time depends on what else runs
+        "articles_per_s": round(count / cpu, 1),
+        "articles_per_s_wall": round(count / elapsed, 1),
         "articles_per_s_with_langid": round(detect_rate, 1),
-        "ms_per_article": round(elapsed / count * 1000, 3),
+        "cpu_ms_per_article": round(cpu / count * 1000, 3),
         "relevant_share": round(relevant / count, 3),
         "watchlist_load_s": round(load_s, 3),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -91,6 +91,14 @@ class _Term(Generic[P]):
     payloads: list[P] = field(default_factory=list)
 
 
+@dataclass
+class _KeyGroup(Generic[P]):
+    """Terms whose first word starts with the same key, and a finder for that key."""
+
+    finder: re.Pattern[str]
+    terms: list[_Term[P]] = field(default_factory=list)
+
+
 def _word_pattern(word: str, *, last: bool) -> str:
     stem = word.endswith("*")
     core = word.rstrip("*")
@@ -157,26 +165,22 @@ class TermMatcher(Generic[P]):
             if payload not in terms[low].payloads:
                 terms[low].payloads.append(payload)
         # key -> terms, split by how the key is looked up in a document
-        self._by_prefix: dict[int, dict[str, list[_Term[P]]]] = defaultdict(lambda: defaultdict(list))
-        self._by_word: dict[str, list[_Term[P]]] = defaultdict(list)
+        self._by_prefix: dict[int, dict[str, _KeyGroup[P]]] = defaultdict(dict)
+        self._by_word: dict[str, _KeyGroup[P]] = {}
         for term in terms.values():
             length, key, exact = _term_key(term.text)
-            if exact:
-                self._by_word[key].append(term)
-            else:
-                self._by_prefix[length][key].append(term)
+            table = self._by_word if exact else self._by_prefix[length]
+            if key not in table:
+                table[key] = _KeyGroup(re.compile(re.escape(key)))
+            table[key].terms.append(term)
         self._cjk_payloads = dict(cjk)
         self._cjk = re.compile(_trie_regex(sorted(cjk, key=len, reverse=True))) if cjk else None
         self.term_count = len(terms) + len(cjk)
 
-    def _candidates(self, doc: Document) -> list[_Term[P]]:
-        out: list[_Term[P]] = []
-        words = doc.words
-        for key in words & self._by_word.keys():
-            out.extend(self._by_word[key])
+    def _candidates(self, doc: Document) -> list[_KeyGroup[P]]:
+        out = [self._by_word[key] for key in doc.words & self._by_word.keys()]
         for length, table in self._by_prefix.items():
-            for key in doc.prefixes(length) & table.keys():
-                out.extend(table[key])
+            out.extend(table[key] for key in doc.prefixes(length) & table.keys())
         return out
 
     def find(self, doc: Document) -> dict[P, list[Hit[P]]]:
@@ -184,17 +188,16 @@ class TermMatcher(Generic[P]):
         different terms are all kept)."""
         out: dict[P, list[Hit[P]]] = {}
         low = doc.low
-        for term in self._candidates(doc):
-            found = [
-                (m.start(), m.end())
-                for m in term.pattern.finditer(low)
-                if m.start() == 0 or not _is_word_char(low[m.start() - 1])
-            ]
-            if not found:
-                continue
-            for payload in term.payloads:
-                group = out.setdefault(payload, [])
-                group.extend(Hit(a, b, term.text, payload) for a, b in found)
+        for group in self._candidates(doc):
+            # one scan per key; the terms sharing it are tried only where a word starts with it
+            starts = [m.start() for m in group.finder.finditer(low)]
+            starts = [a for a in starts if a == 0 or not _is_word_char(low[a - 1])]
+            for term in group.terms:
+                for a in starts:
+                    m = term.pattern.match(low, a)
+                    if m is not None:
+                        for payload in term.payloads:
+                            out.setdefault(payload, []).append(Hit(a, m.end(), term.text, payload))
         if self._cjk is not None and doc.has_cjk:
             pos = 0
             while True:
@@ -208,6 +211,6 @@ class TermMatcher(Generic[P]):
                     for payload in self._cjk_payloads.get(low[start:stop], ()):
                         out.setdefault(payload, []).append(Hit(start, stop, low[start:stop], payload))
                 pos = start + 1
-        for group in out.values():
-            group.sort()
+        for hits in out.values():
+            hits.sort()
         return out
