@@ -25,9 +25,29 @@ SERVICE_PORTS = {"fetcher": 9101, "extractor": 9102, "dedup": 9103, "alerter": 9
 Doc = dict[str, Any]
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate mapping keys (plain YAML keeps the last one silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # keys merged from an anchor may be overridden, that is what `<<` is for
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def load_yaml(path: Path) -> Any:
-    """One YAML document."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """One YAML document; duplicate keys are an error."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
 
 
 def compose() -> Doc:
@@ -43,7 +63,7 @@ def k8s_objects() -> list[Doc]:
     for path in sorted(K8S_DIR.glob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_StrictLoader):
             if doc:
                 doc["__file__"] = path.name
                 out.append(doc)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from typing import Any
+
+import pytest
+import yaml
 
 from tests.unit.deploy.deploy_files import K8S_DIR, ROOT, SERVICE_PORTS, compose, k8s_kind, load_yaml
 
@@ -128,3 +133,26 @@ def test_topics_job() -> None:
     job = k8s_kind("Job")["wirewatch-kafka-init"]
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"][:4] == ["python", "-m", "shared.topics", "create"]
+
+
+def test_kustomize_builds() -> None:
+    """``kubectl kustomize`` renders the example (local files only; a subprocess, no network)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not installed; the kustomization is only checked structurally")
+    result = subprocess.run(
+        [kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(K8S_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    objects = [d for d in yaml.safe_load_all(result.stdout) if d]
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    for name in SERVICE_PORTS:
+        assert ("Deployment", name) in kinds
+    assert ("ConfigMap", "wirewatch-config") in kinds
+    assert ("ConfigMap", "wirewatch-watchlists") in kinds
+    config = next(o for o in objects if o["metadata"]["name"] == "wirewatch-config")
+    assert {"feeds.yaml", "alerting.yaml"} <= set(config["data"])
