@@ -17,6 +17,7 @@ import http.server
 import importlib
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -368,3 +369,25 @@ def test_alert_rules_evaluate(stack: Stack) -> None:
 
     complaint = _eventually(check, stack, "prometheus", timeout=30)
     assert complaint is None, f"{complaint}\n{stack.log_tail('prometheus')}"
+
+
+def _grafana_to_promql(expr: str) -> str:
+    """Replace the dashboard's Grafana variables with values Prometheus accepts."""
+    expr = expr.replace("$__rate_interval", "1m").replace("$__interval", "15s")
+    return re.sub(r"\$\{?\w+\}?", ".*", expr)
+
+
+def test_dashboard_queries_are_valid_promql(stack: Stack) -> None:
+    """Every dashboard query runs on the real Prometheus without an error (syntax, types)."""
+    from tests.unit.deploy.deploy_files import dashboard_queries, dashboards
+
+    errors: list[str] = []
+    for name, dashboard in dashboards().items():
+        for expr in dashboard_queries(dashboard):
+            if expr.startswith("label_values("):
+                continue  # a Grafana function, not PromQL
+            promql = _grafana_to_promql(expr)
+            response = httpx.get(f"{stack.prometheus_url}/api/v1/query", params={"query": promql}, timeout=10)
+            if response.status_code != 200 or response.json().get("status") != "success":
+                errors.append(f"{name}: {promql}: {response.text[:300]}")
+    assert not errors, "\n".join(errors)
