@@ -55,6 +55,7 @@ log = get_logger(__name__)
 
 SERVICE = "alerter"
 DISPATCHED = ("queued", "digest:")  # outcomes that ``dispatch`` records itself
+LOGGED = ("suppressed:", "digest:")  # outcomes logged as ``suppressed`` with the reason after ":"
 
 
 class Publisher(Protocol):
@@ -105,14 +106,17 @@ class AlertEngine:
                 # A redelivered event (or the same change reported twice): nothing is sent again.
                 # A suppression is logged again (the log is at-least-once; readers key on alert_id).
                 metrics.SUPPRESSED.labels("duplicate").inc()
-                if prior.startswith("suppressed:"):
+                if prior.startswith(LOGGED):
                     alert = single_alert(story, route.name, now_utc(self.clock))
                     outputs += self._suppressed(alert, route, prior.split(":", 1)[1], count=False)
                 continue
             outcome = await self._decide(event, story, route, now)
-            if outcome.startswith("suppressed:"):
+            if outcome.startswith(LOGGED):
+                # held for a digest: logged now under this alert's id (reason quiet_hours or
+                # rate_limit); the digest's own delivery is logged when it goes out
                 alert = single_alert(story, route.name, now_utc(self.clock))
-                outputs += self._suppressed(alert, route, outcome.split(":", 1)[1])
+                digest = outcome.startswith("digest:")
+                outputs += self._suppressed(alert, route, outcome.split(":", 1)[1], count_reason=not digest)
             if not outcome.startswith(DISPATCHED):
                 # written last: a crash before this line replays the (idempotent) steps above
                 await self.state.set_event_state(aid, outcome)
@@ -212,7 +216,7 @@ class AlertEngine:
         metrics.SUPPRESSED.labels(reason).inc()
 
     def _suppressed(
-        self, alert: Alert, route: RouteConfig, reason: str, *, count: bool = True
+        self, alert: Alert, route: RouteConfig, reason: str, *, count: bool = True, count_reason: bool = True
     ) -> list[Output]:
         outs = []
         for channel in route.channels:
@@ -220,7 +224,7 @@ class AlertEngine:
                 metrics.ALERTS.labels(route.name, channel, "suppressed").inc()
             record = delivery_log(alert, channel, "suppressed", attempts=0, reason=reason)
             outs.append(Output(self.alerts_topic, record.story_id, record))
-        if count:
+        if count and count_reason:
             metrics.SUPPRESSED.labels(reason).inc()
         return outs
 

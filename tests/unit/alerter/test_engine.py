@@ -142,6 +142,9 @@ async def test_quiet_hours_turn_alerts_into_a_digest_sent_when_they_end(tmp_path
     assert len(h.requests) == 1
     body = h.bodies()[0]
     assert body["kind"] == "digest" and body["digest_reason"] == "quiet_hours" and len(body["stories"]) == 2
+    held = h.collector.logs("suppressed")
+    assert [r["reason"] for r in held] == ["quiet_hours", "quiet_hours"]
+    assert h.collector.logs("sent")[0]["story_id"] == "digest:r1"
 
 
 async def test_silences_match_entity_term_watchlist_and_expire(tmp_path: Path) -> None:
