@@ -37,9 +37,21 @@ def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([promtool, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_promtool_check_config() -> None:
-    result = _promtool("check", "config", str(PROMETHEUS_CONFIG))
+@pytest.mark.parametrize("config", [PROMETHEUS_CONFIG.name, "prometheus-k8s.yml"])
+def test_promtool_check_config(config: str) -> None:
+    result = _promtool("check", "config", str(PROMETHEUS_CONFIG.parent / config))
+    if "kubernetes_sd_configs not found" in result.stdout + result.stderr:
+        # Debian builds Prometheus without the Kubernetes service discovery.
+        pytest.skip("this promtool build has no Kubernetes service discovery (Debian's has none)")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_k8s_scrape_config_names_jobs_after_services() -> None:
+    config = load_yaml(PROMETHEUS_CONFIG.parent / "prometheus-k8s.yml")
+    relabels = config["scrape_configs"][0]["relabel_configs"]
+    job = next(r for r in relabels if r.get("target_label") == "job")
+    assert job["source_labels"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
+    assert config["rule_files"] == ["rules/*.yml"]
 
 
 def test_promtool_check_rules() -> None:
