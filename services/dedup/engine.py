@@ -129,7 +129,8 @@ class DedupEngine:
                     if confirmed and sim.jaccard > score:
                         best, score = hit, sim.jaccard
             group = best.group if best else aid
-            await self.store.save_signature(aid, fp, group)
+            if group != aid:
+                await self.store.set_group(aid, fp, group)
         else:
             group = aid
         near_of = best.article_id if best else None

@@ -1,8 +1,8 @@
 """The Redis backend of the dedup engine (the service's store). Layout, all under the prefix:
 
-    dd:x:{epoch}:{bucket}   hash  content key (8 B) -> epoch byte + article id     (exact copies)
-    dd:b:{epoch}:{bucket}   hash  band key (8 B)    -> epoch byte + article id     (LSH bands)
-    dd:s:{epoch}:{bucket}   hash  article id        -> group id + signature
+    dd:x:{epoch}:{bucket}   hash  content key (8 B) -> epoch byte + article handle (exact copies)
+    dd:b:{epoch}:{bucket}   hash  band key (6 B)    -> epoch byte + article handle (LSH bands)
+    dd:s:{epoch}:{bucket}   hash  article handle    -> article id + group id + signature
     st:a:{wl}:{article}     str   story id   (article -> story map; the redelivery guard)
     st:e:{wl}:{article}     str   the story event emitted for the article (replayed on redelivery)
     st:g:{wl}:{group}       str   story id of a near-duplicate group (SET NX)
@@ -14,11 +14,13 @@
 Index hashes are bucketed per epoch (``horizon / 2``) so many small entries share one key and stay
 in Redis's compact listpack encoding; a bucket expires a horizon after its epoch ends, so an entry
 lives between one and 1.5 horizons. Every other key has TTL = horizon (events: ``event_ttl``).
-Article ids are stored as a length byte + hex-decoded bytes (17 B for the usual 32 hex chars).
+An article handle is 8 bytes of blake2b(article id); full ids are stored once, in the signature
+value, as a length byte + hex-decoded bytes (17 B for the usual 32 hex chars).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -44,6 +46,23 @@ def encode_id(article_id: str) -> bytes:
 def decode_id(raw: bytes) -> str:
     """Inverse of ``encode_id``."""
     return raw[1:].hex()[: raw[0]]
+
+
+def handle(article_id: str) -> bytes:
+    """The 8-byte name of an article inside the index (band and content slots, signature field)."""
+    return hashlib.blake2b(article_id.encode(), digest_size=8).digest()
+
+
+def _signature_value(article_id: str, group: str, fp: Fingerprint) -> bytes:
+    aid, gid = encode_id(article_id), encode_id(group)
+    return bytes((len(aid),)) + aid + bytes((len(gid),)) + gid + fp.signature
+
+
+def _parse_signature_value(value: bytes) -> IndexHit:
+    alen = value[0]
+    glen = value[1 + alen]
+    start = 2 + alen + glen
+    return IndexHit(decode_id(value[1 : 1 + alen]), value[start:], decode_id(value[2 + alen : start]))
 
 
 def _bucket(data: bytes, buckets: int) -> int:
@@ -77,7 +96,7 @@ class RedisStore:
     async def index(self, article_id: str, fp: Fingerprint, at: float) -> IndexLookup:
         """See ``DedupStore.index`` (one script call; epochs follow the wall clock, not ``at``)."""
         epochs = self._epochs(time.time())
-        own = bytes((epochs[0] % 256,)) + encode_id(article_id)
+        own = bytes((epochs[0] % 256,)) + handle(article_id)
         expire_at = (epochs[0] + 1) * self.epoch_seconds + self.horizon
         args: list[Any] = [
             self.prefix,
@@ -89,6 +108,7 @@ class RedisStore:
             own,
             expire_at,
             MAX_CANDIDATES,
+            _signature_value(article_id, article_id, fp),
             *fp.bands,
         ]
         reply = await self._index(keys=[], args=args)
@@ -96,21 +116,20 @@ class RedisStore:
         hits: list[IndexHit] = []
         exact: IndexHit | None = None
         for owner, value in zip(reply[1::2], reply[2::2], strict=True):
-            glen = value[0]
-            hit = IndexHit(decode_id(owner[1:]), bytes(value[1 + glen :]), decode_id(value[1 : 1 + glen]))
+            hit = _parse_signature_value(bytes(value))
             if exact_raw and owner == exact_raw:
                 exact = hit
             else:
                 hits.append(hit)
         return IndexLookup(exact, hits)
 
-    async def save_signature(self, article_id: str, fp: Fingerprint, group: str) -> None:
-        """See ``DedupStore.save_signature``."""
+    async def set_group(self, article_id: str, fp: Fingerprint, group: str) -> None:
+        """See ``DedupStore.set_group``."""
         epoch = self._epochs(time.time())[0]
-        aid, gid = encode_id(article_id), encode_id(group)
-        key = self.key("dd", "s", str(epoch), str(_bucket(aid, self.config.index_buckets)))
+        own = handle(article_id)
+        key = self.key("dd", "s", str(epoch), str(_bucket(own, self.config.index_buckets)))
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, aid, bytes((len(gid),)) + gid + fp.signature)
+            pipe.hset(key, own, _signature_value(article_id, group, fp))
             pipe.expireat(key, (epoch + 1) * self.epoch_seconds + self.horizon)
             await pipe.execute()
 

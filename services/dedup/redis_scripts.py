@@ -9,7 +9,8 @@ from __future__ import annotations
 # Index one article: find the owner of its content key and of each LSH band in the live epochs,
 # claim the slots nobody owns (current epoch), and return the candidates with their signatures.
 # ARGV: prefix, n_epochs, epochs (current first)..., sig_buckets, index_buckets, content_field,
-#       own (epoch byte .. id), expire_at, max_candidates, band_fields...
+#       own (epoch byte .. id), expire_at, max_candidates, own signature value (group: itself),
+#       band_fields...
 # Returns: {exact_owner or "", owner1, sigvalue1, owner2, sigvalue2, ...}
 INDEX = """
 local prefix = ARGV[1]
@@ -23,7 +24,8 @@ local cfield = ARGV[p + 2]
 local own = ARGV[p + 3]
 local expire_at = ARGV[p + 4]
 local max_candidates = tonumber(ARGV[p + 5])
-local first_band = p + 6
+local own_signature = ARGV[p + 6]
+local first_band = p + 7
 local own_id = string.sub(own, 2)
 
 local function bucket(s, n)
@@ -84,6 +86,9 @@ for i = 1, math.min(#order, max_candidates) do
     out[#out + 1] = sig
   end
 end
+local sig_key = prefix .. 'dd:s:' .. epochs[1] .. ':' .. bucket(own_id, sig_buckets)
+redis.call('HSET', sig_key, own_id, own_signature)
+touched[sig_key] = true
 for key, _ in pairs(touched) do redis.call('EXPIREAT', key, expire_at) end
 return out
 """

@@ -71,11 +71,12 @@ class DedupStore(Protocol):
     """What the engine needs from a backend."""
 
     async def index(self, article_id: str, fp: Fingerprint, at: float) -> IndexLookup:
-        """Look up band/content-key candidates and reserve this article's band slots, atomically."""
+        """Atomically: look up content-key/band candidates (with their signatures and groups),
+        claim this article's free band slots and store its signature (its group: itself)."""
         ...
 
-    async def save_signature(self, article_id: str, fp: Fingerprint, group: str) -> None:
-        """Store the article's signature and near-duplicate group for later candidates."""
+    async def set_group(self, article_id: str, fp: Fingerprint, group: str) -> None:
+        """Record that the article belongs to another near-duplicate group."""
         ...
 
     async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
@@ -120,10 +121,11 @@ class MemoryStore:
             if owner != article_id and owner not in found:
                 found.append(owner)
         hits = [h for h in (self._hit(a) for a in found) if h is not None]
+        self.signatures.setdefault(article_id, (fp.signature, article_id))
         return IndexLookup(exact, hits)
 
-    async def save_signature(self, article_id: str, fp: Fingerprint, group: str) -> None:
-        """See ``DedupStore.save_signature``."""
+    async def set_group(self, article_id: str, fp: Fingerprint, group: str) -> None:
+        """See ``DedupStore.set_group``."""
         self.signatures[article_id] = (fp.signature, group)
 
     async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
