@@ -65,6 +65,7 @@ class CompiledWatchlist:
         for i, fact in enumerate(watchlist.facts):
             entries += [(t, ("after", str(i))) for t in _terms(fact.after)]
             entries += [(t, ("before", str(i))) for t in _terms(fact.before)]
+        self.entries = entries
         self.matcher: TermMatcher[Payload] = TermMatcher(entries)
         self.counters: list[tuple[str, ...]] = [
             tuple(sorted({c.lower() for c in _terms(f.counters)}, key=len, reverse=True))

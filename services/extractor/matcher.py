@@ -20,15 +20,26 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 P = TypeVar("P", bound=Hashable)
+
+try:  # C Aho-Corasick automaton: one linear pass over the text finds every term head
+    import ahocorasick as _ahocorasick  # type: ignore[import-not-found,unused-ignore]
+
+    HAVE_AUTOMATON = True
+except ImportError:  # pragma: no cover - the pure-regex path below is complete on its own
+    HAVE_AUTOMATON = False
 
 _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _SEPARATOR = r"\W{1,3}"  # between the words of a phrase
-_STEM_TAIL = r"\w{0,24}"  # the ending of a stem / a Hangul word with its particles
+_STEM_MAX = 24
+_STEM_TAIL = rf"\w{{0,{_STEM_MAX}}}"  # the ending of a stem / a Hangul word with its particles
+_TAIL = re.compile(_STEM_TAIL)
+_MIN_HEAD = 3
+_HEAD_SEPARATORS = (" ", "-", ".", ". ", "·", "\u00a0", "\u2011")
 KEY_LENGTH = 4
 
 
@@ -103,7 +114,10 @@ def _word_pattern(word: str, *, last: bool) -> str:
     stem = word.endswith("*")
     core = word.rstrip("*")
     pattern = re.escape(core)
-    if stem or _HANGUL.search(core[-1:]):
+    # Hangul words take particles (북한의 병력), but a one-syllable word inside a phrase (북·러)
+    # must stay whole or it would match any word starting with that syllable.
+    hangul = _HANGUL.search(core[-1:]) is not None and (last or len(core) > 1)
+    if stem or hangul:
         return pattern + _STEM_TAIL
     return pattern + (r"(?!\w)" if last else "")
 
@@ -146,10 +160,25 @@ def _trie_regex(terms: Iterable[str]) -> str:
     return emit(root)
 
 
-class TermMatcher(Generic[P]):
-    """Finds every occurrence of a set of terms, each carrying one or more payloads."""
+@dataclass
+class _Head(Generic[P]):
+    """Automaton entry: the literal first word of some terms (or a whole CJK term)."""
 
-    def __init__(self, entries: Iterable[tuple[str, P]]) -> None:
+    length: int
+    exact: list[_Term[P]] = field(default_factory=list)  # one word, whole word
+    stems: list[_Term[P]] = field(default_factory=list)  # one word, any ending (stems, Hangul)
+    phrases: list[_Term[P]] = field(default_factory=list)  # several words: the regex decides
+    cjk: list[P] = field(default_factory=list)  # the head is a whole CJK term (no boundaries)
+
+
+class TermMatcher(Generic[P]):
+    """Finds every occurrence of a set of terms, each carrying one or more payloads.
+
+    With ``pyahocorasick`` installed one automaton pass finds every term head; without it a
+    word-prefix prefilter picks the terms to verify with their own regexes. Both give the same hits.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, P]], *, automaton: bool | None = None) -> None:
         terms: dict[str, _Term[P]] = {}
         cjk: dict[str, list[P]] = defaultdict(list)
         for raw, payload in entries:
@@ -176,6 +205,38 @@ class TermMatcher(Generic[P]):
         self._cjk_payloads = dict(cjk)
         self._cjk = re.compile(_trie_regex(sorted(cjk, key=len, reverse=True))) if cjk else None
         self.term_count = len(terms) + len(cjk)
+        use = HAVE_AUTOMATON if automaton is None else automaton and HAVE_AUTOMATON
+        self._automaton = self._build_automaton(terms, self._cjk_payloads) if use else None
+
+    @staticmethod
+    def _build_automaton(terms: dict[str, _Term[P]], cjk: dict[str, list[P]]) -> Any:
+        heads: dict[str, _Head[P]] = {}
+        for term in terms.values():
+            words = [w for w in re.split(r"[^\w*]+", term.text) if w]
+            core = words[0].rstrip("*")
+            if len(words) > 1 and len(core) < (2 if _HANGUL.search(core) else _MIN_HEAD):
+                # "u.s. forces", "в плен", "미 국방부": a one-letter head fires inside every other
+                # word; the first two words with the usual separators make a selective head
+                second = words[1].rstrip("*")
+                for sep in _HEAD_SEPARATORS:
+                    heads.setdefault(core + sep + second, _Head(len(core + sep + second))).phrases.append(
+                        term
+                    )
+                continue
+            head = heads.setdefault(core, _Head(len(core)))
+            if len(words) > 1:
+                head.phrases.append(term)
+            elif words[0].endswith("*") or _HANGUL.search(core[-1:]):
+                head.stems.append(term)
+            else:
+                head.exact.append(term)
+        for text, payloads in cjk.items():
+            heads.setdefault(text, _Head(len(text))).cjk.extend(payloads)
+        automaton = _ahocorasick.Automaton()
+        for text, head in heads.items():
+            automaton.add_word(text, head)
+        automaton.make_automaton()
+        return automaton
 
     def _candidates(self, doc: Document) -> list[_KeyGroup[P]]:
         out = [self._by_word[key] for key in doc.words & self._by_word.keys()]
@@ -186,6 +247,8 @@ class TermMatcher(Generic[P]):
     def find(self, doc: Document) -> dict[P, list[Hit[P]]]:
         """Every hit in ``doc`` grouped by payload, each group in start order (overlapping hits of
         different terms are all kept)."""
+        if self._automaton is not None:
+            return self._find_with_automaton(self._automaton, doc.low)
         out: dict[P, list[Hit[P]]] = {}
         low = doc.low
         for group in self._candidates(doc):
@@ -211,6 +274,36 @@ class TermMatcher(Generic[P]):
                     for payload in self._cjk_payloads.get(low[start:stop], ()):
                         out.setdefault(payload, []).append(Hit(start, stop, low[start:stop], payload))
                 pos = start + 1
+        for hits in out.values():
+            hits.sort()
+        return out
+
+    @staticmethod
+    def _find_with_automaton(automaton: Any, low: str) -> dict[P, list[Hit[P]]]:
+        out: dict[P, list[Hit[P]]] = {}
+        size = len(low)
+        for last, head in automaton.iter(low):
+            start = last - head.length + 1
+            end = last + 1
+            for payload in head.cjk:
+                out.setdefault(payload, []).append(Hit(start, end, low[start:end], payload))
+            if start > 0 and _is_word_char(low[start - 1]):
+                continue
+            if head.exact and (end >= size or not _is_word_char(low[end])):
+                for term in head.exact:
+                    for payload in term.payloads:
+                        out.setdefault(payload, []).append(Hit(start, end, term.text, payload))
+            if head.stems:
+                tail = _TAIL.match(low, end)
+                stop = tail.end() if tail is not None else end
+                for term in head.stems:
+                    for payload in term.payloads:
+                        out.setdefault(payload, []).append(Hit(start, stop, term.text, payload))
+            for term in head.phrases:
+                m = term.pattern.match(low, start)
+                if m is not None:
+                    for payload in term.payloads:
+                        out.setdefault(payload, []).append(Hit(start, m.end(), term.text, payload))
         for hits in out.values():
             hits.sort()
         return out

@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from services.extractor.matcher import Document, TermMatcher, term_pattern
+from services.extractor.matcher import HAVE_AUTOMATON, Document, TermMatcher, term_pattern
+
+
+@pytest.fixture(params=[True, False], ids=["automaton", "regex"], autouse=True)
+def backend(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test runs with the Aho-Corasick backend (when installed) and the pure-regex one."""
+    if request.param and not HAVE_AUTOMATON:
+        pytest.skip("pyahocorasick not installed")
+    BACKEND["automaton"] = request.param
+    yield
+
+
+BACKEND = {"automaton": True}
 
 
 def found(terms: list[str], text: str) -> list[str]:
-    matcher = TermMatcher([(t, t) for t in terms])
+    matcher = TermMatcher([(t, t) for t in terms], automaton=BACKEND["automaton"])
     return sorted(matcher.find(Document(text)))
+
+
+def test_backends_agree_on_the_shipped_watchlist() -> None:
+    from services.extractor.compiled import CompiledWatchlist
+    from shared.watchlists import load_watchlists
+
+    from .conftest import NK, WATCHLISTS
+    from .test_tagging import HARD_NEGATIVES, POSITIVES
+
+    compiled = CompiledWatchlist(load_watchlists(WATCHLISTS)[NK])
+    entries = compiled.entries
+    regex, automaton = TermMatcher(entries, automaton=False), TermMatcher(entries, automaton=True)
+    for _, title, text in POSITIVES + HARD_NEGATIVES:
+        doc = Document(f"{title}\n\n{text}")
+        assert regex.find(doc) == automaton.find(doc)
 
 
 def test_whole_words_only() -> None:
