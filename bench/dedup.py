@@ -38,7 +38,11 @@ from shared.runtime import Record
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-ENTITY_POOL = [f"place:p{n}" for n in range(60)] + [f"org:o{n}" for n in range(30)] + [f"person:x{n}" for n in range(40)]
+ENTITY_POOL = (
+    [f"place:p{n}" for n in range(60)]
+    + [f"org:o{n}" for n in range(30)]
+    + [f"person:x{n}" for n in range(40)]
+)
 
 
 class Corpus:
@@ -82,7 +86,11 @@ class Corpus:
             published_at=when,
             fetched_at=when,
             content_sha256="0" * 64,
-            matches=[WatchlistMatch(watchlist="nk-russia-military", score=0.9 if relevant else 0.0, relevant=relevant)],
+            matches=[
+                WatchlistMatch(
+                    watchlist="nk-russia-military", score=0.9 if relevant else 0.0, relevant=relevant
+                )
+            ],
             entities=[Entity.model_validate({"id": e, "type": e.partition(":")[0]}) for e in entities],
             facts=facts if relevant else [],
         )

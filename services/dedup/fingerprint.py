@@ -170,8 +170,8 @@ class Fingerprinter:
         bands = []
         for band in range(self.num_bands):
             chunk = values[band * self.band_rows : (band + 1) * self.band_rows]
-            digest = hashlib.blake2b(struct.pack(f">{len(chunk)}I", *chunk), digest_size=BAND_HASH_BYTES).digest()
-            bands.append(bytes((band,)) + digest)
+            packed = struct.pack(f">{len(chunk)}I", *chunk)
+            bands.append(bytes((band,)) + hashlib.blake2b(packed, digest_size=BAND_HASH_BYTES).digest())
         return Fingerprint(content_key, signature, tuple(bands))
 
 

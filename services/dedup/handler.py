@@ -26,6 +26,7 @@ from .settings import DedupSettings
 
 SERVICE = "dedup"
 CONFIG_CHECK_SECONDS = 2.0
+STATS_SECONDS = 30.0
 
 
 class DedupHandler(MessageHandler[ArticleTagged]):
@@ -40,6 +41,8 @@ class DedupHandler(MessageHandler[ArticleTagged]):
         self._engine: DedupEngine | None = None
         self._watchlists: ConfigWatcher[dict[str, Watchlist]] | None = None
         self._last_check = 0.0
+        self._last_stats = 0.0
+        self._store: RedisStore | None = None
 
     def _rules_for(self, name: str) -> WatchlistRules:
         watchlist = self._watchlists.current.get(name) if self._watchlists else None
@@ -54,8 +57,8 @@ class DedupHandler(MessageHandler[ArticleTagged]):
             )
         if self._redis is None:
             self._redis = connect(self.settings.redis_url)
-        store = RedisStore(self._redis, self.settings.redis_prefix, self.settings.dedup)
-        self._engine = DedupEngine(store, self.settings.dedup, self._rules_for)
+        self._store = RedisStore(self._redis, self.settings.redis_prefix, self.settings.dedup)
+        self._engine = DedupEngine(self._store, self.settings.dedup, self._rules_for)
 
     async def stop(self) -> None:
         """Close the Redis client if this handler opened it."""
@@ -70,6 +73,11 @@ class DedupHandler(MessageHandler[ArticleTagged]):
         if self._watchlists is not None and now - self._last_check > CONFIG_CHECK_SECONDS:
             self._last_check = now
             await self._watchlists.check()
+        if self._store is not None and now - self._last_stats > STATS_SECONDS:
+            self._last_stats = now
+            articles, memory = await self._store.index_stats()
+            metrics.INDEX_ARTICLES.set(articles)
+            metrics.REDIS_MEMORY_BYTES.set(memory)
         started = time.perf_counter()
         result = await self._engine.process(message)
         metrics.DEDUP_SECONDS.observe(time.perf_counter() - started)

@@ -20,7 +20,7 @@ DEDUP_SECONDS = Histogram(
     "Dedup engine time per article",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
-# Redis memory used by the dedup index and stories (sampled; bytes).
-INDEX_MEMORY_BYTES = Gauge("wirewatch_dedup_index_memory_bytes", "Redis used_memory (sampled)")
-# Keys in the dedup keyspace of this prefix (sampled with SCAN; approximate).
-INDEX_KEYS = Gauge("wirewatch_dedup_index_keys", "Redis keys under the dedup prefix (sampled)")
+# Articles in the near-duplicate index (indexed within the live epochs; sampled every 30 s).
+INDEX_ARTICLES = Gauge("wirewatch_dedup_index_articles", "Articles in the near-duplicate index")
+# Redis used_memory as seen by dedup (sampled every 30 s; the whole Redis, not only dedup keys).
+REDIS_MEMORY_BYTES = Gauge("wirewatch_dedup_redis_memory_bytes", "Redis used_memory (sampled)")

@@ -3,6 +3,7 @@
     dd:x:{epoch}:{bucket}   hash  content key (8 B) -> epoch byte + article handle (exact copies)
     dd:b:{epoch}:{bucket}   hash  band key (6 B)    -> epoch byte + article handle (LSH bands)
     dd:s:{epoch}:{bucket}   hash  article handle    -> article id + group id + signature
+    dd:n:{epoch}            str   articles indexed in the epoch (for the index-size metric)
     st:a:{wl}:{article}     str   story id   (article -> story map; the redelivery guard)
     st:e:{wl}:{article}     str   the story event emitted for the article (replayed on redelivery)
     st:g:{wl}:{group}       str   story id of a near-duplicate group (SET NX)
@@ -132,6 +133,12 @@ class RedisStore:
             pipe.hset(key, own, _signature_value(article_id, group, fp))
             pipe.expireat(key, (epoch + 1) * self.epoch_seconds + self.horizon)
             await pipe.execute()
+
+    async def index_stats(self) -> tuple[int, int]:
+        """(articles indexed in the live epochs, Redis used_memory bytes) for the metrics."""
+        counts = await self.redis.mget([self.key("dd", "n", str(e)) for e in self._epochs(time.time())])
+        info = await self.redis.info("memory")
+        return sum(int(c) for c in counts if c), int(info["used_memory"])
 
     def _story_keys(self, watchlist: str, article_id: str, group: str) -> list[str]:
         return [

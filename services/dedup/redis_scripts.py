@@ -11,6 +11,7 @@ from __future__ import annotations
 # ARGV: prefix, n_epochs, epochs (current first)..., sig_buckets, index_buckets, content_field,
 #       own (epoch byte .. id), expire_at, max_candidates, own signature value (group: itself),
 #       band_fields...
+# Counts newly indexed articles per epoch (dd:n:{epoch}) for the index-size metric.
 # Returns: {exact_owner or "", owner1, sigvalue1, owner2, sigvalue2, ...}
 INDEX = """
 local prefix = ARGV[1]
@@ -87,7 +88,11 @@ for i = 1, math.min(#order, max_candidates) do
   end
 end
 local sig_key = prefix .. 'dd:s:' .. epochs[1] .. ':' .. bucket(own_id, sig_buckets)
-redis.call('HSET', sig_key, own_id, own_signature)
+if redis.call('HSET', sig_key, own_id, own_signature) == 1 then
+  local count_key = prefix .. 'dd:n:' .. epochs[1]
+  redis.call('INCR', count_key)
+  touched[count_key] = true
+end
 touched[sig_key] = true
 for key, _ in pairs(touched) do redis.call('EXPIREAT', key, expire_at) end
 return out
