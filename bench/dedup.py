@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import resource
@@ -52,11 +53,11 @@ class Corpus:
         self.rng = random.Random(seed)
         # A news-like vocabulary: a few hundred frequent words and a long tail of rarer ones.
         self.vocab = ["".join(self.rng.choices(LETTERS, k=self.rng.randint(2, 10))) for _ in range(20000)]
-        self.weights = [1.0 / (rank + 1) for rank in range(len(self.vocab))]
+        self.cum_weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(self.vocab))))
         self.texts: list[str] = []
 
     def text(self) -> str:
-        words = self.rng.choices(self.vocab, weights=self.weights, k=self.rng.randint(250, 450))
+        words = self.rng.choices(self.vocab, cum_weights=self.cum_weights, k=self.rng.randint(250, 450))
         return ". ".join(" ".join(words[i : i + 15]) for i in range(0, len(words), 15))
 
     def article(self, n: int) -> ArticleTagged:

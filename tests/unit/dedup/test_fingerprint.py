@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.dedup.fingerprint import Fingerprinter, similarity, strip_boilerplate
+from services.dedup.fingerprint import Fingerprinter, fast_normalise, similarity, strip_boilerplate
+from shared.textnorm import normalise
 from tests.unit.dedup import texts
 
 FP = Fingerprinter()
@@ -64,3 +65,22 @@ def test_boilerplate_lines_are_stripped() -> None:
 
 def test_empty_text_has_no_signature() -> None:
     assert FP.fingerprint("  \n ").empty
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        texts.EN_NIS,
+        texts.KO_NIS,
+        texts.ZH_NIS,
+        texts.JA_NIS,
+        "Ünïcode — «quotes», ½ ﬁ\u200b tab\tand\x00nul",
+        "",
+    ],
+)
+def test_fast_normalise_equals_the_shared_normaliser(text: str) -> None:
+    assert fast_normalise(text) == normalise(text)
+
+
+def test_unrelated_texts_estimate_near_zero_despite_8_bit_collisions() -> None:
+    assert sim(texts.EN_FLOODS, texts.KO_NIS) < 0.05
