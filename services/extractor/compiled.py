@@ -11,7 +11,7 @@ from shared.watchlists import TermsByLanguage, Watchlist
 # (kind, name): kind is concept | concept_x | entity | entity_x | after | before; the ``_x``
 # kinds are exclusions, ``after``/``before`` carry the fact pattern's index as name.
 Payload = tuple[str, str]
-HitsByName = dict[str, list[Hit[Payload]]]
+HitsByName = dict[str, list[Hit]]
 
 
 def _terms(by_lang: TermsByLanguage) -> Iterator[str]:
@@ -29,13 +29,13 @@ class DocumentHits:
     fact_before: HitsByName
 
 
-def _overlaps(hit: Hit[Payload], blockers: list[Hit[Payload]]) -> bool:
+def _overlaps(hit: Hit, blockers: list[Hit]) -> bool:
     return any(b.start < hit.end and hit.start < b.end for b in blockers)
 
 
-def _dedupe(hits: list[Hit[Payload]]) -> list[Hit[Payload]]:
+def _dedupe(hits: list[Hit]) -> list[Hit]:
     """One hit per start position (the longest); ``hits`` is sorted by (start, end)."""
-    out: list[Hit[Payload]] = []
+    out: list[Hit] = []
     for h in hits:
         if out and out[-1].start == h.start:
             out[-1] = h  # same start, sorted by end: this one is longer

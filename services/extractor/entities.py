@@ -36,6 +36,9 @@ def collect_entities(hits: HitsByName, types: Mapping[str, str], doc: Document) 
 
 def merge_entities(groups: Iterable[list[Entity]]) -> list[Entity]:
     """Entities of several watchlists as one list (an id found by two counts once)."""
+    groups = list(groups)
+    if len(groups) == 1:
+        return groups[0]
     merged: dict[str, Entity] = {}
     for group in groups:
         for entity in group:

@@ -14,7 +14,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from services.extractor.compiled import CompiledWatchlist, DocumentHits, Payload
+from services.extractor.compiled import CompiledWatchlist, DocumentHits
 from services.extractor.matcher import Document, Hit
 from services.extractor.numbers import NumberMatch, find_numbers
 from shared.messages import Fact
@@ -34,7 +34,7 @@ _TO_WORDS = re.compile(
 _TO_PARTICLES = re.compile(r"^(?:에|으로|로|に|へ|で|\s?파병|\s?파견|\s?극동|極東|远东|遠東|의 극동|の極東)")
 
 
-HitMap = dict[str, list[Hit[Payload]]]
+HitMap = dict[str, list[Hit]]
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,12 @@ def _sentence_bounds(text: str, ends: list[int], pos: int) -> tuple[int, int]:
     return start, end
 
 
-def _hits_between(hits: list[Hit[Payload]], starts: list[int], lo: int, hi: int) -> list[Hit[Payload]]:
+def _hits_between(hits: list[Hit], starts: list[int], lo: int, hi: int) -> list[Hit]:
     return hits[bisect_left(starts, lo) : bisect_left(starts, hi)]
 
 
 def _nearest(
-    hits: dict[str, list[Hit[Payload]]], ids: list[str] | None, lo: int, hi: int, center: tuple[int, int]
+    hits: dict[str, list[Hit]], ids: list[str] | None, lo: int, hi: int, center: tuple[int, int]
 ) -> str | None:
     best: tuple[int, str] | None = None
     for entity_id, found in hits.items():
@@ -71,7 +71,7 @@ def _nearest(
     return best[1] if best else None
 
 
-def _is_destination(low: str, hit: Hit[Payload]) -> bool:
+def _is_destination(low: str, hit: Hit) -> bool:
     before = low[max(0, hit.start - 10) : hit.start]
     after = low[hit.end : hit.end + 5]
     return bool(_TO_WORDS.search(before) or _TO_PARTICLES.match(after))

@@ -5,12 +5,14 @@ ending (Russian/Ukrainian inflection), words of a phrase match across 1-3 non-wo
 (space, hyphen, middle dot), Hangul words also take any ending (particles attach: 북한군이), and
 terms in Han or kana script match as plain substrings (no spaces in CJK text).
 
-How it stays fast: a document is tokenised once (``Document``); every non-CJK term has a key (the
-first 1-4 characters of its first word) and only terms whose key occurs among the document's word
-prefixes are verified with their own small regex. CJK terms share one trie-shaped regex whose
-branches start with distinct literal characters, so the regex engine skips ahead on a character
-set. Every generated pattern is a chain of literals, bounded character classes and bounded
-repeats: no nested quantifiers, hence linear time on any input.
+Two backends give the same hits:
+- automaton (``ahocorasick_rs`` installed): one linear pass of an Aho-Corasick automaton over the
+  lowered text finds every term "head" (the literal first word, or a whole CJK term); Python then
+  checks word boundaries and runs a phrase's own regex anchored at the head;
+- regex (fallback): the document is tokenised once; a term is verified with its regex only when
+  the first 1-4 characters of its first word occur among the document's word prefixes.
+Every generated pattern is a chain of literals, bounded character classes and bounded repeats: no
+nested quantifiers, hence linear time on any input.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 P = TypeVar("P", bound=Hashable)
 
-try:  # C Aho-Corasick automaton: one linear pass over the text finds every term head
-    import ahocorasick as _ahocorasick  # type: ignore[import-not-found,unused-ignore]
+try:
+    import ahocorasick_rs as _ahocorasick  # type: ignore[import-not-found,unused-ignore]
 
     HAVE_AUTOMATON = True
-except ImportError:  # pragma: no cover - the pure-regex path below is complete on its own
+except ImportError:  # pragma: no cover - the regex backend is complete on its own
     HAVE_AUTOMATON = False
 
 _WORD = re.compile(r"\w+")
@@ -38,9 +40,9 @@ _SEPARATOR = r"\W{1,3}"  # between the words of a phrase
 _STEM_MAX = 24
 _STEM_TAIL = rf"\w{{0,{_STEM_MAX}}}"  # the ending of a stem / a Hangul word with its particles
 _TAIL = re.compile(_STEM_TAIL)
+KEY_LENGTH = 4
 _MIN_HEAD = 3
 _HEAD_SEPARATORS = (" ", "-", ".", ". ", "·", "\u00a0", "\u2011")
-KEY_LENGTH = 4
 
 
 def is_cjk_term(term: str) -> bool:
@@ -52,8 +54,8 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-class Hit(NamedTuple, Generic[P]):
-    """One match: offsets in the document's lowered text and the payload of the term.
+class Hit(NamedTuple):
+    """One match: offsets in the document's lowered text and the (lowered) term that matched.
 
     A named tuple, not a dataclass: an article yields hundreds and creation time counts.
     """
@@ -61,7 +63,6 @@ class Hit(NamedTuple, Generic[P]):
     start: int
     end: int
     term: str
-    payload: P
 
 
 class Document:
@@ -95,19 +96,15 @@ class Document:
         return cached
 
 
-@dataclass
+def _words(term: str) -> list[str]:
+    return [w for w in re.split(r"[^\w*]+", term) if w]
+
+
+@dataclass(eq=False)
 class _Term(Generic[P]):
     text: str
     pattern: re.Pattern[str]
     payloads: list[P] = field(default_factory=list)
-
-
-@dataclass
-class _KeyGroup(Generic[P]):
-    """Terms whose first word starts with the same key, and a finder for that key."""
-
-    finder: re.Pattern[str]
-    terms: list[_Term[P]] = field(default_factory=list)
 
 
 def _word_pattern(word: str, *, last: bool) -> str:
@@ -124,13 +121,13 @@ def _word_pattern(word: str, *, last: bool) -> str:
 
 def term_pattern(term: str) -> str:
     """The regex of one non-CJK term (start boundary is checked by the caller)."""
-    words = [w for w in re.split(r"[^\w*]+", term.lower()) if w]
+    words = _words(term.lower())
     return _SEPARATOR.join(_word_pattern(w, last=i == len(words) - 1) for i, w in enumerate(words))
 
 
 def _term_key(term: str) -> tuple[int, str, bool]:
     """(prefix length, key, exact) used to skip terms whose first word cannot occur."""
-    first = next(w for w in re.split(r"[^\w*]+", term.lower()) if w)
+    first = _words(term.lower())[0]
     stem = first.endswith("*") or _HANGUL.search(first.rstrip("*")[-1:]) is not None
     core = first.rstrip("*")
     if len(core) >= KEY_LENGTH:
@@ -161,67 +158,67 @@ def _trie_regex(terms: Iterable[str]) -> str:
 
 
 @dataclass
+class _KeyGroup(Generic[P]):
+    """Regex backend: terms whose first word starts with the same key, and a finder for the key."""
+
+    finder: re.Pattern[str]
+    terms: list[_Term[P]] = field(default_factory=list)
+
+
+@dataclass
 class _Head(Generic[P]):
-    """Automaton entry: the literal first word of some terms (or a whole CJK term)."""
+    """Automaton backend: the literal first word of some terms (or a whole CJK term)."""
 
     length: int
     exact: list[_Term[P]] = field(default_factory=list)  # one word, whole word
     stems: list[_Term[P]] = field(default_factory=list)  # one word, any ending (stems, Hangul)
     phrases: list[_Term[P]] = field(default_factory=list)  # several words: the regex decides
-    cjk: list[P] = field(default_factory=list)  # the head is a whole CJK term (no boundaries)
+    cjk: _Term[P] | None = None  # the head is a whole CJK term (no boundaries)
+
+
+Found = dict[int, list[Hit]]  # id(term) -> its hits, in the order found
 
 
 class TermMatcher(Generic[P]):
-    """Finds every occurrence of a set of terms, each carrying one or more payloads.
-
-    With ``pyahocorasick`` installed one automaton pass finds every term head; without it a
-    word-prefix prefilter picks the terms to verify with their own regexes. Both give the same hits.
-    """
+    """Finds every occurrence of a set of terms, each carrying one or more payloads."""
 
     def __init__(self, entries: Iterable[tuple[str, P]], *, automaton: bool | None = None) -> None:
         terms: dict[str, _Term[P]] = {}
-        cjk: dict[str, list[P]] = defaultdict(list)
+        cjk: dict[str, _Term[P]] = {}
         for raw, payload in entries:
             text = " ".join(raw.strip().split())
             if is_cjk_term(text):
                 low = re.sub(r"\s+", "", text.lower())
-                if payload not in cjk[low]:
-                    cjk[low].append(payload)
-                continue
-            low = text.lower()
-            if low not in terms:
-                terms[low] = _Term(low, re.compile(term_pattern(low)))
-            if payload not in terms[low].payloads:
-                terms[low].payloads.append(payload)
-        # key -> terms, split by how the key is looked up in a document
-        self._by_prefix: dict[int, dict[str, _KeyGroup[P]]] = defaultdict(dict)
-        self._by_word: dict[str, _KeyGroup[P]] = {}
-        for term in terms.values():
-            length, key, exact = _term_key(term.text)
-            table = self._by_word if exact else self._by_prefix[length]
-            if key not in table:
-                table[key] = _KeyGroup(re.compile(re.escape(key)))
-            table[key].terms.append(term)
-        self._cjk_payloads = dict(cjk)
-        self._cjk = re.compile(_trie_regex(sorted(cjk, key=len, reverse=True))) if cjk else None
-        self.term_count = len(terms) + len(cjk)
+                term = cjk.setdefault(low, _Term(low, re.compile(re.escape(low))))
+            else:
+                low = text.lower()
+                term = terms.setdefault(low, _Term(low, re.compile(term_pattern(low))))
+            if payload not in term.payloads:
+                term.payloads.append(payload)
+        self._terms = {id(t): t for t in [*terms.values(), *cjk.values()]}
+        self.term_count = len(self._terms)
         use = HAVE_AUTOMATON if automaton is None else automaton and HAVE_AUTOMATON
-        self._automaton = self._build_automaton(terms, self._cjk_payloads) if use else None
+        if use:
+            self._heads, self._automaton = self._build_automaton(terms, cjk)
+        else:
+            self._automaton = None
+            self._build_regex_backend(terms, cjk)
+
+    # --- automaton backend ------------------------------------------------------------------
 
     @staticmethod
-    def _build_automaton(terms: dict[str, _Term[P]], cjk: dict[str, list[P]]) -> Any:
+    def _build_automaton(terms: dict[str, _Term[P]], cjk: dict[str, _Term[P]]) -> tuple[list[_Head[P]], Any]:
         heads: dict[str, _Head[P]] = {}
         for term in terms.values():
-            words = [w for w in re.split(r"[^\w*]+", term.text) if w]
+            words = _words(term.text)
             core = words[0].rstrip("*")
             if len(words) > 1 and len(core) < (2 if _HANGUL.search(core) else _MIN_HEAD):
                 # "u.s. forces", "в плен", "미 국방부": a one-letter head fires inside every other
                 # word; the first two words with the usual separators make a selective head
                 second = words[1].rstrip("*")
                 for sep in _HEAD_SEPARATORS:
-                    heads.setdefault(core + sep + second, _Head(len(core + sep + second))).phrases.append(
-                        term
-                    )
+                    text = core + sep + second
+                    heads.setdefault(text, _Head(len(text))).phrases.append(term)
                 continue
             head = heads.setdefault(core, _Head(len(core)))
             if len(words) > 1:
@@ -230,28 +227,61 @@ class TermMatcher(Generic[P]):
                 head.stems.append(term)
             else:
                 head.exact.append(term)
-        for text, payloads in cjk.items():
-            heads.setdefault(text, _Head(len(text))).cjk.extend(payloads)
-        automaton = _ahocorasick.Automaton()
-        for text, head in heads.items():
-            automaton.add_word(text, head)
-        automaton.make_automaton()
-        return automaton
+        for text, term in cjk.items():
+            heads.setdefault(text, _Head(len(text))).cjk = term
+        return list(heads.values()), _ahocorasick.AhoCorasick(list(heads))
 
-    def _candidates(self, doc: Document) -> list[_KeyGroup[P]]:
-        out = [self._by_word[key] for key in doc.words & self._by_word.keys()]
-        for length, table in self._by_prefix.items():
-            out.extend(table[key] for key in doc.prefixes(length) & table.keys())
-        return out
+    def _scan_automaton(self, low: str) -> Found:
+        # the hot loop of tagging: locals and inlined word-character tests on purpose
+        found: Found = {}
+        heads = self._heads
+        size = len(low)
+        tail_match = _TAIL.match
+        for index, start, end in self._automaton.find_matches_as_indexes(low, overlapping=True):
+            head = heads[index]
+            if head.cjk is not None:
+                found.setdefault(id(head.cjk), []).append(Hit(start, end, head.cjk.text))
+            if start > 0:
+                before = low[start - 1]
+                if before.isalnum() or before == "_":
+                    continue
+            if head.exact:
+                after = low[end] if end < size else " "
+                if not (after.isalnum() or after == "_"):
+                    for term in head.exact:
+                        found.setdefault(id(term), []).append(Hit(start, end, term.text))
+            if head.stems:
+                tail = tail_match(low, end)
+                stop = tail.end() if tail is not None else end
+                for term in head.stems:
+                    found.setdefault(id(term), []).append(Hit(start, stop, term.text))
+            for term in head.phrases:
+                m = term.pattern.match(low, start)
+                if m is not None:
+                    found.setdefault(id(term), []).append(Hit(start, m.end(), term.text))
+        return found
 
-    def find(self, doc: Document) -> dict[P, list[Hit[P]]]:
-        """Every hit in ``doc`` grouped by payload, each group in start order (overlapping hits of
-        different terms are all kept)."""
-        if self._automaton is not None:
-            return self._find_with_automaton(self._automaton, doc.low)
-        out: dict[P, list[Hit[P]]] = {}
+    # --- regex backend ----------------------------------------------------------------------
+
+    def _build_regex_backend(self, terms: dict[str, _Term[P]], cjk: dict[str, _Term[P]]) -> None:
+        self._by_prefix: dict[int, dict[str, _KeyGroup[P]]] = defaultdict(dict)
+        self._by_word: dict[str, _KeyGroup[P]] = {}
+        for term in terms.values():
+            length, key, exact = _term_key(term.text)
+            table = self._by_word if exact else self._by_prefix[length]
+            if key not in table:
+                table[key] = _KeyGroup(re.compile(re.escape(key)))
+            table[key].terms.append(term)
+        self._cjk_terms = cjk
+        self._cjk = re.compile(_trie_regex(sorted(cjk, key=len, reverse=True))) if cjk else None
+
+    def _scan_regex(self, doc: Document) -> Found:
+        found: Found = {}
         low = doc.low
-        for group in self._candidates(doc):
+        groups = [self._by_word[key] for key in doc.words & self._by_word.keys()]
+        for length, table in self._by_prefix.items():
+            groups.extend(table[key] for key in doc.prefixes(length) & table.keys())
+        for group in groups:
             # one scan per key; the terms sharing it are tried only where a word starts with it
             starts = [m.start() for m in group.finder.finditer(low)]
             starts = [a for a in starts if a == 0 or not _is_word_char(low[a - 1])]
@@ -259,51 +289,33 @@ class TermMatcher(Generic[P]):
                 for a in starts:
                     m = term.pattern.match(low, a)
                     if m is not None:
-                        for payload in term.payloads:
-                            out.setdefault(payload, []).append(Hit(a, m.end(), term.text, payload))
+                        found.setdefault(id(term), []).append(Hit(a, m.end(), term.text))
         if self._cjk is not None and doc.has_cjk:
             pos = 0
             while True:
                 match = self._cjk.search(low, pos)
                 if match is None:
                     break
-                # The trie regex is greedy, so it returns the longest term at a position; shorter
-                # terms at the same start are reported too (北朝鮮軍 gives 北朝鮮軍 and 北朝鮮).
+                # the trie regex returns the longest term at a position; shorter terms at the
+                # same start are reported too (北朝鮮軍 gives 北朝鮮軍 and 北朝鮮)
                 start = match.start()
                 for stop in range(match.end(), start, -1):
-                    for payload in self._cjk_payloads.get(low[start:stop], ()):
-                        out.setdefault(payload, []).append(Hit(start, stop, low[start:stop], payload))
+                    cjk_term = self._cjk_terms.get(low[start:stop])
+                    if cjk_term is not None:
+                        found.setdefault(id(cjk_term), []).append(Hit(start, stop, cjk_term.text))
                 pos = start + 1
-        for hits in out.values():
-            hits.sort()
-        return out
+        return found
 
-    @staticmethod
-    def _find_with_automaton(automaton: Any, low: str) -> dict[P, list[Hit[P]]]:
-        out: dict[P, list[Hit[P]]] = {}
-        size = len(low)
-        for last, head in automaton.iter(low):
-            start = last - head.length + 1
-            end = last + 1
-            for payload in head.cjk:
-                out.setdefault(payload, []).append(Hit(start, end, low[start:end], payload))
-            if start > 0 and _is_word_char(low[start - 1]):
-                continue
-            if head.exact and (end >= size or not _is_word_char(low[end])):
-                for term in head.exact:
-                    for payload in term.payloads:
-                        out.setdefault(payload, []).append(Hit(start, end, term.text, payload))
-            if head.stems:
-                tail = _TAIL.match(low, end)
-                stop = tail.end() if tail is not None else end
-                for term in head.stems:
-                    for payload in term.payloads:
-                        out.setdefault(payload, []).append(Hit(start, stop, term.text, payload))
-            for term in head.phrases:
-                m = term.pattern.match(low, start)
-                if m is not None:
-                    for payload in term.payloads:
-                        out.setdefault(payload, []).append(Hit(start, m.end(), term.text, payload))
+    # --- both -------------------------------------------------------------------------------
+
+    def find(self, doc: Document) -> dict[P, list[Hit]]:
+        """Every hit in ``doc`` grouped by payload, each group sorted by position (overlapping
+        hits of different terms are all kept)."""
+        found = self._scan_automaton(doc.low) if self._automaton is not None else self._scan_regex(doc)
+        out: dict[P, list[Hit]] = {}
+        for term_id, hits in found.items():
+            for payload in self._terms[term_id].payloads:
+                out.setdefault(payload, []).extend(hits)
         for hits in out.values():
             hits.sort()
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from services.extractor.compiled import HitsByName, Payload
+from services.extractor.compiled import HitsByName
 from services.extractor.matcher import Document, Hit
 from shared.messages import Evidence
 from shared.watchlists import RelevanceRule, Signal
@@ -23,7 +23,7 @@ class Judgement:
     evidence: list[Evidence]
 
 
-def _near(hits: list[Hit[Payload]], starts: list[int], lo: int, hi: int) -> Hit[Payload] | None:
+def _near(hits: list[Hit], starts: list[int], lo: int, hi: int) -> Hit | None:
     """A hit starting in [lo, hi] (hits sorted by start)."""
     i = bisect_left(starts, lo)
     if i < len(hits) and hits[i].start <= hi:
@@ -31,9 +31,7 @@ def _near(hits: list[Hit[Payload]], starts: list[int], lo: int, hi: int) -> Hit[
     return None
 
 
-def _satisfied(
-    signal: Signal, concepts: HitsByName, region: tuple[int, int], within: int
-) -> list[list[Hit[Payload]]]:
+def _satisfied(signal: Signal, concepts: HitsByName, region: tuple[int, int], within: int) -> list[list[Hit]]:
     """For each anchor hit in ``region`` that has every other concept near it: the hits involved."""
     lo_region, hi_region = region
     per_concept = []
@@ -57,15 +55,14 @@ def _satisfied(
     return out
 
 
-def _span(doc: Document, hit: Hit[Payload]) -> str:
+def _span(doc: Document, hit: Hit) -> str:
     lo, hi = max(0, hit.start - _CONTEXT), min(len(doc.text), hit.end + _CONTEXT)
     return " ".join(doc.text[lo:hi].split())
 
 
 def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: int) -> Judgement:
     """Score the article: title signals x ``title_weight`` plus body signals, vs ``threshold``."""
-    evidence_hits: list[tuple[str, Hit[Payload]]] = []
-    names = {id(h): name for name, hits in concepts.items() for h in hits}
+    evidence_hits: list[tuple[str, Hit]] = []
 
     title_weight = 0.0
     if title_end > 0:
@@ -73,14 +70,14 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
             found = _satisfied(signal, concepts, (0, title_end), title_end)
             if found:
                 title_weight = max(title_weight, signal.weight)
-                evidence_hits += [(names[id(h)], h) for h in found[0]]
+                evidence_hits += list(zip(signal.all, found[0], strict=True))
 
     body_anchors: list[tuple[int, float, int]] = []  # (position, weight, gap)
     for signal in rule.signals:
         for group in _satisfied(signal, concepts, (title_end, len(doc.text)), signal.within):
             body_anchors.append((group[0].start, signal.weight, max(1, signal.within // 2)))
             if len(evidence_hits) < MAX_EVIDENCE * 3:
-                evidence_hits += [(names[id(h)], h) for h in group]
+                evidence_hits += list(zip(signal.all, group, strict=True))
     body_anchors.sort()
     counted: list[tuple[int, float]] = []
     for pos, weight, gap in body_anchors:
