@@ -18,10 +18,12 @@ def collect_entities(hits: HitsByName, types: Mapping[str, str], doc: Document) 
     out = []
     for entity_id, found in hits.items():
         forms: list[str] = []
-        for h in found:
-            form = " ".join(doc.text[h.start : h.end].split())
-            if form not in forms and len(forms) < MAX_SURFACE_FORMS:
+        for raw in dict.fromkeys(doc.text[h.start : h.end] for h in found):  # distinct, in order
+            form = " ".join(raw.split()) if not raw.isalnum() else raw
+            if form not in forms:
                 forms.append(form)
+                if len(forms) >= MAX_SURFACE_FORMS:
+                    break
         out.append(
             Entity(
                 id=entity_id,

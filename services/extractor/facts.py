@@ -141,7 +141,7 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     facts: list[Fact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
     dense = lang in _DENSE_SCRIPTS
-    senders, targets = _split_by_role(low, by_type["country"])
+    roles: tuple[HitMap, HitMap] | None = None  # computed on the first fact: most numbers are none
     for i, number in enumerate(numbers):
         s_start = _sentence_bounds(text, ends, number.start)[0]
         s_end = _sentence_bounds(text, ends, number.end)[1]  # "10 тис." ends in a dot, not a sentence
@@ -171,6 +171,9 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
             continue
         best = min(candidates, key=lambda c: (-c.priority, c.distance))
         pattern = patterns[best.index]
+        if roles is None:
+            roles = _split_by_role(low, by_type["country"])
+        senders, targets = roles
         actor = _actor(by_type["country"], senders, pattern.actors, (s_start, s_end), number)
         # the place is where the counted people or things are: after the number in the sentence
         place = _nearest(by_type["place"], None, number.end, s_end, (number.start, number.end))

@@ -58,7 +58,7 @@ def prepare_text(text: str, limit: int) -> str:
     pass instead of a Python loop per character (tagging runs on every article).
     """
     text = text[: limit * 2]
-    if not text.isascii():
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if _UNWANTED.search(text):
         text = _UNWANTED.sub("", text)
