@@ -6,7 +6,6 @@ hot-reloaded; a bad edit is rejected (logged, counted) and the last good set sta
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,8 +82,9 @@ class ExtractorHandler(MessageHandler[ArticleRaw]):
     async def handle(self, message: ArticleRaw, record: Record) -> Sequence[Output]:
         """Tag the article and write it to the tagged topic."""
         await self.maybe_reload()
+        # CPU-bound and short (~0.5 ms for 3 KB): no yield per article; a batch of 200 blocks the
+        # loop ~0.1 s, far inside the session timeout (aiokafka heartbeats from its own task).
         tagged = self.tag(message)
-        await asyncio.sleep(0)  # let the consumer heartbeat between CPU-bound articles
         return [Output(self.settings.topics.tagged, message.article_id, tagged)]
 
     def health(self) -> dict[str, object]:
