@@ -494,6 +494,22 @@ def quality_row() -> list[Panel]:
             width=8,
             thresholds=[(None, "red"), (1, "green")],
         ),
+        Panel(
+            "Dedup index size",
+            "timeseries",
+            [Query("max(wirewatch_dedup_index_articles)", "articles in the near-duplicate index")],
+            "Articles within the live dedup windows (sampled every 30 s). It should level off once "
+            "the oldest windows expire; steady growth means TTLs are not working.",
+            width=12,
+        ),
+        Panel(
+            "Redis memory",
+            "timeseries",
+            [Query("max(wirewatch_dedup_redis_memory_bytes)", "used_memory")],
+            "Redis used_memory as sampled by dedup (the whole Redis: fetcher, dedup and alerter state).",
+            unit="bytes",
+            width=12,
+        ),
     ]
 
 
