@@ -6,6 +6,7 @@ hot-reloaded; a bad edit is rejected (logged, counted) and the last good set sta
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,19 @@ from .settings import ExtractorSettings
 from .tagging import Tagger
 
 SERVICE = "extractor"
+# JSON "\\ud800" escapes decode to lone surrogates, which cannot be written back as UTF-8:
+# replace them, or the article could never be produced (and would be retried forever).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 log = get_logger(__name__)
 
 
@@ -73,7 +87,10 @@ class ExtractorHandler(MessageHandler[ArticleRaw]):
             metrics.FACTS.labels(fact.type).inc()
         for entity in result.entities:
             metrics.ENTITIES.labels(entity.type).inc()
-        fields = message.model_dump(exclude={"schema_", "event_id", "produced_at"})
+        fields = {
+            k: _clean(v)
+            for k, v in message.model_dump(exclude={"schema_", "event_id", "produced_at"}).items()
+        }
         fields["lang"] = message.lang if message.lang and message.lang != "und" else result.lang
         return ArticleTagged.model_validate(
             {**fields, "matches": result.matches, "entities": result.entities, "facts": result.facts}

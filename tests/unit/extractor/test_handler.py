@@ -98,3 +98,16 @@ def test_bad_watchlist_at_start_is_fatal(config_dir: Path) -> None:
     (config_dir / "watchlists" / "broken.yaml").write_text("name: broken\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"broken\.yaml"):
         handler_for(config_dir)
+
+
+async def test_lone_surrogates_from_json_escapes_are_replaced(config_dir: Path) -> None:
+    import json
+
+    from shared.runtime import decode
+
+    payload = json.loads(raw("t", "x").model_dump_json(by_alias=True))
+    payload.update(title="North Korean troops \ud800", text="in Russia \udfff", authors=["\ud801"])
+    message = decode(ArticleRaw, json.dumps(payload).encode())
+    (out,) = await handler_for(config_dir).handle(message, RECORD)
+    tagged = ArticleTagged.model_validate_json(out.payload())
+    assert tagged.title == "North Korean troops \ufffd" and tagged.authors == ["\ufffd"]
