@@ -91,6 +91,9 @@ class ExtractorHandler(MessageHandler[ArticleRaw]):
             k: _clean(v)
             for k, v in message.model_dump(exclude={"schema_", "event_id", "produced_at"}).items()
         }
+        if len(fields["text"]) > self.settings.max_tagged_text_chars:  # type: ignore[arg-type]
+            # raw text near the 4 MB limit plus the tags would never fit the tagged topic
+            fields["text"] = str(fields["text"])[: self.settings.max_tagged_text_chars]
         fields["lang"] = message.lang if message.lang and message.lang != "und" else result.lang
         return ArticleTagged.model_validate(
             {**fields, "matches": result.matches, "entities": result.entities, "facts": result.facts}

@@ -24,6 +24,12 @@ class ExtractorSettings(ServiceSettings):
         default=200_000, ge=1_000, description="text beyond this is not tagged (the message keeps it)"
     )
 
+    max_tagged_text_chars: int = Field(
+        default=500_000,
+        ge=1_000,
+        description="text kept in the tagged message; keeps it under the topic's 4 MB message limit",
+    )
+
     @property
     def watchlists_path(self) -> Path:
         """Where the watchlists live."""
