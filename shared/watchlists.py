@@ -116,6 +116,8 @@ class RelevanceRule(StrictModel):
     title_weight: float = Field(default=2.0, ge=0)
     threshold: float = Field(default=2.0, gt=0)
     max_body_hits: int = Field(default=10, ge=1)
+    short_text_chars: int = Field(default=0, ge=0, description="bodies shorter than this (feed summaries)...")
+    short_text_threshold: float = Field(default=1.0, gt=0, description="...need only this score")
 
 
 class EntityDef(StrictModel):

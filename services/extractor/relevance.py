@@ -31,12 +31,19 @@ def _near(hits: list[Hit], starts: list[int], lo: int, hi: int) -> Hit | None:
     return None
 
 
-def _satisfied(signal: Signal, concepts: HitsByName, region: tuple[int, int], within: int) -> list[list[Hit]]:
-    """For each anchor hit in ``region`` that has every other concept near it: the hits involved."""
-    lo_region, hi_region = region
+def _satisfied(
+    signal: Signal,
+    concepts: HitsByName,
+    anchors_in: tuple[int, int],
+    partners_in: tuple[int, int],
+    within: int,
+) -> list[list[Hit]]:
+    """For each anchor hit in ``anchors_in`` that has every other concept near it (partners found
+    in ``partners_in``): the hits involved, in the order of ``signal.all``."""
     per_concept = []
-    for name in signal.all:
-        hits = [h for h in concepts.get(name, []) if lo_region <= h.start < hi_region]
+    for i, name in enumerate(signal.all):
+        lo, hi = anchors_in if i == 0 else partners_in
+        hits = [h for h in concepts.get(name, []) if lo <= h.start < hi]
         if not hits:
             return []
         per_concept.append(hits)
@@ -67,14 +74,16 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
     title_weight = 0.0
     if title_end > 0:
         for signal in rule.signals:
-            found = _satisfied(signal, concepts, (0, title_end), title_end)
+            found = _satisfied(signal, concepts, (0, title_end), (0, title_end), title_end)
             if found:
                 title_weight = max(title_weight, signal.weight)
                 evidence_hits += list(zip(signal.all, found[0], strict=True))
 
     body_anchors: list[tuple[int, float, int]] = []  # (position, weight, gap)
     for signal in rule.signals:
-        for group in _satisfied(signal, concepts, (title_end, len(doc.text)), signal.within):
+        # body anchors may find partners in the title: the title sits right before the lead
+        body = (title_end, len(doc.text))
+        for group in _satisfied(signal, concepts, body, (0, len(doc.text)), signal.within):
             body_anchors.append((group[0].start, signal.weight, max(1, signal.within // 2)))
             if len(evidence_hits) < MAX_EVIDENCE * 3:
                 evidence_hits += list(zip(signal.all, group, strict=True))
@@ -85,9 +94,14 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
             counted[-1] = (counted[-1][0], max(counted[-1][1], weight))
         else:
             counted.append((pos, weight))
-    body = sorted((w for _, w in counted), reverse=True)[: rule.max_body_hits]
-    raw = title_weight * rule.title_weight + sum(body)
-    score = min(1.0, raw / (2 * rule.threshold))
+    body_weights = sorted((w for _, w in counted), reverse=True)[: rule.max_body_hits]
+    raw = title_weight * rule.title_weight + sum(body_weights)
+    threshold = rule.threshold
+    if rule.short_text_chars and len(doc.text) - title_end < rule.short_text_chars:
+        # a feed summary has room for one or two sentences: one full signal there is as strong
+        # as two in a long article
+        threshold = min(threshold, rule.short_text_threshold)
+    score = min(1.0, raw / (2 * threshold))
     seen: set[tuple[str, int]] = set()
     evidence: list[Evidence] = []
     for concept, hit in evidence_hits:
@@ -97,4 +111,4 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
         evidence.append(Evidence(concept=concept, term=doc.text[hit.start : hit.end], span=_span(doc, hit)))
         if len(evidence) >= MAX_EVIDENCE:
             break
-    return Judgement(score=round(score, 4), relevant=raw >= rule.threshold, evidence=evidence)
+    return Judgement(score=round(score, 4), relevant=raw >= threshold, evidence=evidence)

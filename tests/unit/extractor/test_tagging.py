@@ -259,3 +259,19 @@ def test_huge_text_is_capped(tagger: Tagger) -> None:
     result = tagger.tag(title="", text=text, lang="en")
     assert time.perf_counter() - started < 5
     assert result.relevant_to(NK)
+
+
+def test_feed_summary_needs_one_full_signal(tagger: Tagger) -> None:
+    """A short body (feed summary) with one sentence naming all three concepts is enough; the
+    title's concepts count for the lead sentence."""
+    title = "Kim Jong Un hosts Russia's Shoigu in Pyongyang"
+    summary = "The two discussed military cooperation and the deployment of troops, KCNA said."
+    assert tagger.tag(title=title, text=summary, lang="en").relevant_to(NK)
+    long_body = (
+        summary + " " + "The weather in the capital was mild and the delegation toured a museum. " * 12
+    )
+    assert not tagger.tag(title=title, text=long_body, lang="en").relevant_to(NK)
+    tourism = "Tourists from Vladivostok arrived at the Wonsan resort for the summer season."
+    assert not tagger.tag(
+        title="Russian tourists return to North Korea", text=tourism, lang="en"
+    ).relevant_to(NK)
