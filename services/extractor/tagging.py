@@ -50,6 +50,10 @@ _UNWANTED = re.compile(
     "\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
 )
 
+# Cheap first check: anything outside tab, newline, printable ASCII and the BMP outside surrogates
+# and private use (astral characters such as emoji land here too, then the full class decides).
+_SUSPECT = re.compile("[^\\t\\n\\x20-\\x7e\\xa0-\\ud7ff\\uf900-\\ufffd]")
+
 
 def prepare_text(text: str, limit: int) -> str:
     """Untrusted text -> NFKC, no control characters, at most ``limit`` characters.
@@ -60,7 +64,7 @@ def prepare_text(text: str, limit: int) -> str:
     text = text[: limit * 2]
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    if _UNWANTED.search(text):
+    if _SUSPECT.search(text) and _UNWANTED.search(text):
         text = _UNWANTED.sub("", text)
     return text[:limit]
 
