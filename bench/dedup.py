@@ -8,7 +8,9 @@
 2. Measures Redis memory per indexed article: ``INFO memory`` delta over the pre-fill, and the sum
    of ``MEMORY USAGE`` over every key under the prefix.
 3. Times ``--articles`` more through ``DedupHandler.handle`` with ``--partitions`` concurrent loops
-   (the runtime processes partitions concurrently), and once sequentially.
+   (the runtime processes partitions concurrently), and once sequentially. Wall-clock rates depend
+   on what else runs on the machine; ``cpu_ms_per_article`` (this process's CPU time) does not much,
+   and ``articles_per_cpu_second`` is the rate one free core sustains.
 4. Deletes every key it created. Prints one JSON object on the last line.
 """
 
@@ -54,26 +56,28 @@ class Corpus:
         # A news-like vocabulary: a few hundred frequent words and a long tail of rarer ones.
         self.vocab = ["".join(self.rng.choices(LETTERS, k=self.rng.randint(2, 10))) for _ in range(20000)]
         self.cum_weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(self.vocab))))
-        self.texts: list[str] = []
+        self.texts: list[tuple[str, str]] = []  # (text, article id) of originals
+        self.copy_of: dict[str, str] = {}  # copy article id -> original article id
 
     def text(self) -> str:
         words = self.rng.choices(self.vocab, cum_weights=self.cum_weights, k=self.rng.randint(250, 450))
         return ". ".join(" ".join(words[i : i + 15]) for i in range(0, len(words), 15))
 
     def article(self, n: int) -> ArticleTagged:
+        aid = short_hash("bench", str(n), uuid.uuid4().hex, length=32)
         if self.texts and self.rng.random() < 0.1:  # a republished copy with an edited sentence
-            base = self.rng.choice(self.texts[-5000:])
+            base, base_id = self.rng.choice(self.texts[-5000:])
             text = "SEOUL (Wire) - " + base.replace(". ", ". " + self.text()[:80] + ". ", 1)
+            self.copy_of[aid] = base_id
         else:
             text = self.text()
-            self.texts.append(text)
+            self.texts.append((text, aid))
         when = START + timedelta(seconds=n * 3)
         relevant = self.rng.random() < 0.05
         event = self.rng.randrange(400)  # relevant articles come from a few hundred events
         rng = random.Random(event)
         entities = ["country:KP", "country:RU", *rng.sample(ENTITY_POOL, 4)] if relevant else []
         facts = [Fact(type="troop_count", value=float(rng.randrange(1, 50) * 500), unit="troops", span="x")]
-        aid = short_hash("bench", str(n), uuid.uuid4().hex, length=32)
         return ArticleTagged(
             trace=aid,
             article_id=aid,
@@ -95,6 +99,17 @@ class Corpus:
             entities=[Entity.model_validate({"id": e, "type": e.partition(":")[0]}) for e in entities],
             facts=facts if relevant else [],
         )
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def redis_cpu(redis: object) -> float:
+    """Redis server CPU seconds (the whole server: other clients of a shared Redis count too)."""
+    info = await redis.info("cpu")  # type: ignore[attr-defined]
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 async def used_memory(redis: object) -> int:
@@ -120,9 +135,19 @@ async def run(prefill: int, articles: int, partitions: int) -> dict[str, object]
         engine = DedupEngine(RedisStore(redis, prefix, settings.dedup), settings.dedup)
         started = time.perf_counter()
         batch = 64
+        found = missed = false_dups = 0
         for first in range(0, prefill, batch):
             items = [corpus.article(n) for n in range(first, min(prefill, first + batch))]
-            await asyncio.gather(*(engine.process(a) for a in items))
+            results = await asyncio.gather(*(engine.process(a) for a in items))
+            if first >= prefill * 0.9:  # near-duplicate recall with a nearly full index
+                for a, r in zip(items, results, strict=True):
+                    if a.article_id in corpus.copy_of:
+                        found, missed = (
+                            found + (r.near_duplicate_of is not None),
+                            missed + (r.near_duplicate_of is None),
+                        )
+                    else:
+                        false_dups += r.near_duplicate_of is not None
         prefill_seconds = time.perf_counter() - started
         after = await used_memory(redis)
         keys = [k async for k in redis.scan_iter(match=prefix + "*", count=5000)]
@@ -144,9 +169,12 @@ async def run(prefill: int, articles: int, partitions: int) -> dict[str, object]
                 await handler.handle(a, Record("bench", partition, offset, a.article_id, 0))
                 latencies.append(time.perf_counter() - t0)
 
+        cpu_before, redis_cpu_before = _cpu_seconds(), await redis_cpu(redis)
         started = time.perf_counter()
         await asyncio.gather(*(loop(todo[p::partitions], p) for p in range(partitions)))
         concurrent = articles / (time.perf_counter() - started)
+        cpu_ms = (_cpu_seconds() - cpu_before) / articles * 1000
+        redis_cpu_ms = (await redis_cpu(redis) - redis_cpu_before) / articles * 1000
         seq = [corpus.article(prefill + articles + n) for n in range(articles // 3)]
         started = time.perf_counter()
         await loop(seq, 0)
@@ -160,8 +188,13 @@ async def run(prefill: int, articles: int, partitions: int) -> dict[str, object]
             "partitions": partitions,
             "indexed_before": prefill,
             "prefill_articles_per_s": round(prefill / prefill_seconds, 1),
+            "cpu_ms_per_article": round(cpu_ms, 3),
+            "articles_per_cpu_second": round(1000 / cpu_ms, 1),
+            "redis_server_cpu_ms_per_article": round(redis_cpu_ms, 3),
             "p50_ms": round(statistics.median(latencies) * 1000, 2),
             "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
+            "near_dup_recall_last_10pct": round(found / max(1, found + missed), 4),
+            "near_dup_false_positives_last_10pct": false_dups,
             "redis_bytes_per_article": round((after - before) / prefill, 1),
             "redis_key_bytes_per_article": round(usage / prefill, 1),
             "redis_keys": len(keys),

@@ -127,7 +127,7 @@ async def cluster(
     on_article: Callable[[ArticleTagged], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the engine over the records; one output line per article, in processing order."""
-    engine = DedupEngine(MemoryStore(), config, rules_for)
+    engine = DedupEngine(MemoryStore(config.band_cap), config, rules_for)
     ids: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     for record in sort_records(list(records)):

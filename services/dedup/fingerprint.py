@@ -70,7 +70,6 @@ def strip_boilerplate(text: str) -> str:
 _CJK = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
-_SPACE = re.compile(r"\s+")
 
 
 class _PunctuationToSpace(dict[int, str]):
@@ -89,27 +88,27 @@ _TABLE = _PunctuationToSpace()
 def fast_normalise(text: str) -> str:
     """Exactly ``shared.textnorm.normalise`` (a unit test holds them equal), ~3x faster: the
     per-character category lookup is cached in a translate table instead of recomputed."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().translate(_TABLE).split())
 
 
 def cjk_share(text: str) -> float:
-    """Share of CJK/Hangul/kana characters among the first 2,000 non-space characters."""
-    sample = "".join(text[:3000].split())[:2000]
+    """Share of CJK/Hangul/kana characters among the first 2,000 characters."""
+    sample = text[:2000]
     return len(_CJK.findall(sample)) / len(sample) if sample else 0.0
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_BAND_MIX = np.uint64(0xBF58476D1CE4E5B9)
 _PRIME = np.uint64(1099511628211)
 
 
-def shingle_hashes(text: str, size: int, cjk_size: int) -> tuple[npt.NDArray[np.uint64], int]:
-    """64-bit hashes of the character shingles of normalised text (shorter, space-free shingles for
-    CJK-heavy text), sorted, duplicates kept; and the number of distinct shingles.
+def shingle_hashes(norm: str, size: int, cjk_size: int) -> tuple[npt.NDArray[np.uint64], int]:
+    """64-bit hashes of the character shingles of normalised text (``fast_normalise``; shorter,
+    space-free shingles for CJK-heavy text), sorted, duplicates kept; and the number of distinct ones.
 
     A polynomial rolling hash over code points in numpy: about ten times faster than slicing
     substrings in Python, and the same for every replica (no per-process hash seed).
     """
-    norm = fast_normalise(text)
     if cjk_share(norm) > 0.3:
         k, norm = cjk_size, norm.replace(" ", "")
     else:
@@ -144,7 +143,7 @@ class Fingerprint:
 class Fingerprinter:
     """Computes fingerprints with fixed parameters (every replica must use the same ones)."""
 
-    def __init__(self, num_perm: int = 120, band_rows: int = 3, shingle_size: int = 5, cjk_size: int = 3):
+    def __init__(self, num_perm: int = 120, band_rows: int = 3, shingle_size: int = 9, cjk_size: int = 4):
         if num_perm % band_rows:
             raise ValueError("num_perm must be a multiple of band_rows")
         self.num_perm, self.band_rows = num_perm, band_rows
@@ -157,22 +156,29 @@ class Fingerprinter:
 
     def fingerprint(self, text: str) -> Fingerprint:
         """Fingerprint of an article's main text (the title is left out: copies often retitle)."""
-        body = strip_boilerplate(text)
-        content_key = hashlib.sha256(fast_normalise(body).encode("utf-8")).digest()[:8]
-        hashes, distinct = shingle_hashes(body, self.shingle_size, self.cjk_size)
+        norm = fast_normalise(strip_boilerplate(text))
+        content_key = hashlib.sha256(norm.encode("utf-8")).digest()[:8]
+        hashes, distinct = shingle_hashes(norm, self.shingle_size, self.cjk_size)
         if not distinct:
             return Fingerprint(content_key, b"", ())
         matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
             hashes, [0, len(hashes)], self.num_perm, MINHASH_SEED
         )
-        values: list[int] = matrix.to_rows()[0]
-        signature = struct.pack(">H", min(distinct, 0xFFFF)) + bytes(v & 0xFF for v in values)
-        bands = []
-        for band in range(self.num_bands):
-            chunk = values[band * self.band_rows : (band + 1) * self.band_rows]
-            packed = struct.pack(f">{len(chunk)}I", *chunk)
-            bands.append(bytes((band,)) + hashlib.blake2b(packed, digest_size=BAND_HASH_BYTES).digest())
-        return Fingerprint(content_key, signature, tuple(bands))
+        values = np.array(matrix.to_rows()[0], dtype=np.uint64)
+        signature = struct.pack(">H", min(distinct, 0xFFFF)) + (values & 0xFF).astype(np.uint8).tobytes()
+        # Band hash: a multiply-xorshift mix of the band's rows; 5 of its bytes make the band key.
+        rows = values.reshape(self.num_bands, self.band_rows)
+        mixed = np.zeros(self.num_bands, dtype=np.uint64)
+        for row in range(self.band_rows):
+            mixed = (mixed ^ rows[:, row]) * _BAND_MIX
+            mixed ^= mixed >> np.uint64(29)
+        keys = np.empty((self.num_bands, 1 + BAND_HASH_BYTES), dtype=np.uint8)
+        keys[:, 0] = np.arange(self.num_bands, dtype=np.uint8)
+        keys[:, 1:] = mixed.astype("<u8").view(np.uint8).reshape(self.num_bands, 8)[:, :BAND_HASH_BYTES]
+        blob = keys.tobytes()
+        width = 1 + BAND_HASH_BYTES
+        bands = tuple(blob[i : i + width] for i in range(0, len(blob), width))
+        return Fingerprint(content_key, signature, bands)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,9 @@ def best_story(
         gap = max(0.0, at - story.last_seen, story.first_seen - at)
         if gap > rules.window_seconds:
             continue
+        # Cheap pre-check (set intersection in C) before weighting: most stories share too little.
+        if sum(_type_factor(f) for f in features & story.features.keys()) < rules.min_shared_entities:
+            continue
         for feature in features | set(story.features):
             if feature not in weights:
                 weights[feature] = feature_weight(feature, stats, rules)

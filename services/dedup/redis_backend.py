@@ -1,7 +1,7 @@
 """The Redis backend of the dedup engine (the service's store). Layout, all under the prefix:
 
     dd:x:{epoch}:{bucket}   hash  content key (8 B) -> epoch byte + article handle (exact copies)
-    dd:b:{epoch}:{bucket}   hash  band key (6 B)    -> epoch byte + article handle (LSH bands)
+    dd:b:{epoch}:{bucket}   hash  band key (6 B)    -> (epoch byte + article handle) x band_cap, newest last
     dd:s:{epoch}:{bucket}   hash  article handle    -> article id + group id + signature
     dd:n:{epoch}            str   articles indexed in the epoch (for the index-size metric)
     st:a:{wl}:{article}     str   story id   (article -> story map; the redelivery guard)
@@ -9,7 +9,7 @@
     st:g:{wl}:{group}       str   story id of a near-duplicate group (SET NX)
     st:s:{story}            str   story state JSON (carries its version)
     st:d:{wl} / st:t:{wl}   hash / zset  story digests / last_seen of the watchlist's stories
-    st:v:{wl}               str   watchlist version (bumped by every commit)
+    st:v:{wl}               str   watchlist version (bumped by every story creation)
     st:df:{wl}              hash  entity document frequencies (+ "#total")
 
 Index hashes are bucketed per epoch (``horizon / 2``) so many small entries share one key and stay
@@ -34,8 +34,9 @@ from .store import CommitResult, IndexHit, IndexLookup, StoryCommit, StoryView
 from .story import StoryDigest, StoryState
 
 EPOCHS_PER_HORIZON = 2
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 16
 MAX_STORIES_IN_WINDOW = 2000
+DIGEST_CACHE = 20000
 
 
 def encode_id(article_id: str) -> bytes:
@@ -85,6 +86,7 @@ class RedisStore:
         self._index = redis.register_script(redis_scripts.INDEX)
         self._view = redis.register_script(redis_scripts.STORY_VIEW)
         self._commit = redis.register_script(redis_scripts.COMMIT)
+        self._digests: dict[bytes, StoryDigest] = {}
 
     def key(self, *parts: str) -> str:
         """A key under the prefix."""
@@ -110,7 +112,8 @@ class RedisStore:
             expire_at,
             MAX_CANDIDATES,
             _signature_value(article_id, article_id, fp),
-            *fp.bands,
+            self.config.band_cap,
+            b"".join(fp.bands),
         ]
         reply = await self._index(keys=[], args=args)
         exact_raw: bytes = reply[0]
@@ -166,11 +169,20 @@ class RedisStore:
         return StoryView(
             replay=None,
             group_story=_text(group_story) or None,
-            stories=[StoryDigest.model_validate_json(d) for d in digests if d],
+            stories=[self._digest(bytes(d)) for d in digests if d],
             watchlist_version=int(version),
             df={_text(e): int(c) for e, c in zip(df[::2], df[1::2], strict=True) if _text(e) != "#total"},
             df_total=int(total),
         )
+
+    def _digest(self, raw: bytes) -> StoryDigest:
+        # The same digests come back for every article of a busy watchlist: parse each version once.
+        digest = self._digests.get(raw)
+        if digest is None:
+            if len(self._digests) >= DIGEST_CACHE:
+                self._digests.clear()
+            digest = self._digests[raw] = StoryDigest.model_validate_json(raw)
+        return digest
 
     async def load_story(self, story_id: str) -> StoryState | None:
         """See ``DedupStore.load_story``."""

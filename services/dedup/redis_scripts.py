@@ -6,12 +6,13 @@ so the dedup keyspace must live on one Redis node (the deployment runs a single 
 
 from __future__ import annotations
 
-# Index one article: find the owner of its content key and of each LSH band in the live epochs,
-# claim the slots nobody owns (current epoch), and return the candidates with their signatures.
+# Index one article: find the owner of its content key and the articles sharing each LSH band
+# (a band value keeps its ``band_cap`` most recent articles) in the live epochs, add this article
+# to its bands (current epoch), store its signature, and return the candidates, most shared bands
+# first, with their signatures. Counts newly indexed articles per epoch (dd:n:{epoch}).
 # ARGV: prefix, n_epochs, epochs (current first)..., sig_buckets, index_buckets, content_field,
-#       own (epoch byte .. id), expire_at, max_candidates, own signature value (group: itself),
-#       band_fields...
-# Counts newly indexed articles per epoch (dd:n:{epoch}) for the index-size metric.
+#       own (epoch byte .. handle), expire_at, max_candidates, own signature value (group: itself),
+#       band_cap, band fields concatenated (6 bytes each)
 # Returns: {exact_owner or "", owner1, sigvalue1, owner2, sigvalue2, ...}
 INDEX = """
 local prefix = ARGV[1]
@@ -26,68 +27,85 @@ local own = ARGV[p + 3]
 local expire_at = ARGV[p + 4]
 local max_candidates = tonumber(ARGV[p + 5])
 local own_signature = ARGV[p + 6]
-local first_band = p + 7
+local band_cap = tonumber(ARGV[p + 7])
+local band_blob = ARGV[p + 8]
+local BAND = 6
+local ENTRY = #own
 local own_id = string.sub(own, 2)
 
 local function bucket(s, n)
   local a, b, c, d = string.byte(s, 1, 4)
   return (((a * 256 + (b or 0)) * 256 + (c or 0)) * 256 + (d or 0)) % n
 end
+local function key_of(kind, epoch, field, n)
+  return prefix .. 'dd:' .. kind .. ':' .. epoch .. ':' .. bucket(field, n)
+end
 local touched = {}
-local function claim(kind, field, value)
-  local key = prefix .. 'dd:' .. kind .. ':' .. epochs[1] .. ':' .. bucket(field, index_buckets)
-  redis.call('HSET', key, field, value)
-  touched[key] = true
-end
-local function owner(kind, field)
-  local b = bucket(field, index_buckets)
-  for i = 1, ne do
-    local v = redis.call('HGET', prefix .. 'dd:' .. kind .. ':' .. epochs[i] .. ':' .. b, field)
-    if v then return v end
-  end
-  return nil
-end
-local function signature(value)
-  local eb = string.byte(value, 1)
-  local id = string.sub(value, 2)
-  for i = 1, ne do
-    if tonumber(epochs[i]) % 256 == eb then
-      local key = prefix .. 'dd:s:' .. epochs[i] .. ':' .. bucket(id, sig_buckets)
-      return redis.call('HGET', key, id)
-    end
-  end
-  return nil
-end
 
 local out = {''}
-local exact = owner('x', cfield)
+local exact = nil
+for i = 1, ne do
+  exact = redis.call('HGET', key_of('x', epochs[i], cfield, index_buckets), cfield)
+  if exact then break end
+end
 if not exact then
-  claim('x', cfield, own)
+  local key = key_of('x', epochs[1], cfield, index_buckets)
+  redis.call('HSET', key, cfield, own)
+  touched[key] = true
 elseif string.sub(exact, 2) ~= own_id then
   out[1] = exact
 end
 
-local hits, order = {}, {}
-for i = first_band, #ARGV do
-  local field = ARGV[i]
-  local v = owner('b', field)
-  if not v then
-    claim('b', field, own)
-  elseif string.sub(v, 2) ~= own_id then
-    if not hits[v] then hits[v] = 0; order[#order + 1] = v end
-    hits[v] = hits[v] + 1
+local hits, entries, order = {}, {}, {}
+for i = 1, #band_blob, BAND do
+  local field = string.sub(band_blob, i, i + BAND - 1)
+  local current = ''
+  local mine = false
+  for e = 1, ne do
+    local v = redis.call('HGET', key_of('b', epochs[e], field, index_buckets), field)
+    if v then
+      if e == 1 then current = v end
+      for s = 1, #v, ENTRY do
+        local entry = string.sub(v, s, s + ENTRY - 1)
+        local id = string.sub(entry, 2)
+        if id == own_id then
+          mine = true
+        else
+          if not hits[id] then hits[id] = 0; entries[id] = entry; order[#order + 1] = id end
+          hits[id] = hits[id] + 1
+        end
+      end
+    end
+  end
+  if not mine then
+    local value = current .. own
+    if #value > band_cap * ENTRY then value = string.sub(value, -band_cap * ENTRY) end
+    local key = key_of('b', epochs[1], field, index_buckets)
+    redis.call('HSET', key, field, value)
+    touched[key] = true
   end
 end
 table.sort(order, function(a, b) return hits[a] > hits[b] end)
-if out[1] ~= '' and not hits[out[1]] then table.insert(order, 1, out[1]) end
+if out[1] ~= '' then
+  local id = string.sub(out[1], 2)
+  if not hits[id] then entries[id] = out[1]; table.insert(order, 1, id) end
+end
 for i = 1, math.min(#order, max_candidates) do
-  local sig = signature(order[i])
-  if sig then
-    out[#out + 1] = order[i]
-    out[#out + 1] = sig
+  local entry = entries[order[i]]
+  local eb = string.byte(entry, 1)
+  for e = 1, ne do
+    if tonumber(epochs[e]) % 256 == eb then
+      local sig = redis.call('HGET', key_of('s', epochs[e], order[i], sig_buckets), order[i])
+      if sig then
+        out[#out + 1] = entry
+        out[#out + 1] = sig
+      end
+      break
+    end
   end
 end
-local sig_key = prefix .. 'dd:s:' .. epochs[1] .. ':' .. bucket(own_id, sig_buckets)
+
+local sig_key = key_of('s', epochs[1], own_id, sig_buckets)
 if redis.call('HSET', sig_key, own_id, own_signature) == 1 then
   local count_key = prefix .. 'dd:n:' .. epochs[1]
   redis.call('INCR', count_key)
@@ -117,7 +135,8 @@ local total = redis.call('HGET', KEYS[7], '#total') or '0'
 return {0, group_story, version, total, digests, redis.call('HGETALL', KEYS[7])}
 """
 
-# Commit one story update if nothing changed since it was read.
+# Commit one story update if nothing changed since it was read: a join needs the story's version
+# unchanged; a new story needs the watchlist's version (bumped by every story creation) unchanged.
 # KEYS: article map, article event, group map, story state, digests, story times, version, df
 # ARGV: expected story version ("" = new story), expected watchlist version, story id, state json,
 #       digest json, last_seen score, event json, ttl seconds, event ttl seconds, prune-before score,
@@ -131,14 +150,15 @@ if ARGV[1] == '' then
   if (redis.call('GET', KEYS[7]) or '0') ~= ARGV[2] then return {'conflict'} end
   if redis.call('EXISTS', KEYS[4]) == 1 then return {'conflict'} end
 else
-  local state = redis.call('GET', KEYS[4])
-  if not state or tostring(cjson.decode(state)['version']) ~= ARGV[1] then return {'conflict'} end
+  -- the digest carries the version and is small; an old story's digest may be pruned: read the state
+  local current = redis.call('HGET', KEYS[5], ARGV[3]) or redis.call('GET', KEYS[4])
+  if not current or tostring(cjson.decode(current)['version']) ~= ARGV[1] then return {'conflict'} end
 end
 local ttl = ARGV[8]
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ttl)
 redis.call('HSET', KEYS[5], ARGV[3], ARGV[5])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[3])
-redis.call('INCR', KEYS[7])
+if ARGV[1] == '' then redis.call('INCR', KEYS[7]) end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
 redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[9])
 redis.call('SET', KEYS[3], ARGV[3], 'EX', ttl, 'NX')

@@ -21,13 +21,14 @@ class DedupConfig(BaseModel):
     event_ttl_hours: float = Field(default=48, gt=0, description="how long an emitted event can be replayed")
     num_perm: int = Field(default=120, ge=16, le=256, description="MinHash permutations")
     band_rows: int = Field(default=3, ge=1, le=16, description="rows per LSH band (bands = num_perm / rows)")
-    shingle_size: int = Field(default=5, ge=2, le=12, description="characters per shingle (alphabetic text)")
-    cjk_shingle_size: int = Field(default=3, ge=1, le=12, description="characters per shingle (CJK/Hangul)")
-    near_dup_threshold: float = Field(default=0.4, gt=0, le=1, description="estimated Jaccard to confirm")
+    shingle_size: int = Field(default=9, ge=2, le=16, description="characters per shingle (alphabetic text)")
+    cjk_shingle_size: int = Field(default=4, ge=1, le=16, description="characters per shingle (CJK/Hangul)")
+    near_dup_threshold: float = Field(default=0.3, gt=0, le=1, description="estimated Jaccard to confirm")
     containment_threshold: float = Field(
         default=0.7, gt=0, le=1, description="or: share of the shorter text inside the longer (cut copies)"
     )
     index_buckets: int = Field(default=16384, ge=1, description="hash buckets per index epoch")
+    band_cap: int = Field(default=4, ge=1, le=16, description="most recent articles kept per LSH band value")
     ubiquitous_entities: list[str] = Field(
         default_factory=list, description="entity ids never used to join stories (on top of the IDF rule)"
     )

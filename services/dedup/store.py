@@ -2,8 +2,9 @@
 
 The engine holds all the logic; a backend only stores and answers reads, and commits a story
 update atomically with optimistic concurrency: a commit names the version it read and fails with
-``conflict`` when another replica changed that story (or, for a new story, the watchlist) since,
-so the engine re-reads and decides again. ``redis_backend.RedisStore`` is the service's backend.
+``conflict`` when another replica changed that story since (or, for a new story, created another
+story in the watchlist since), so the engine re-reads and decides again.
+``redis_backend.RedisStore`` is the service's backend.
 """
 
 from __future__ import annotations
@@ -95,8 +96,9 @@ class DedupStore(Protocol):
 class MemoryStore:
     """A process-local backend with the same semantics (no TTLs: the CLI runs over a finite file)."""
 
-    def __init__(self) -> None:
-        self.bands: dict[bytes, str] = {}
+    def __init__(self, band_cap: int = 4, max_candidates: int = 16) -> None:
+        self.band_cap, self.max_candidates = band_cap, max_candidates
+        self.bands: dict[bytes, list[str]] = {}
         self.content: dict[bytes, str] = {}
         self.signatures: dict[str, tuple[bytes, str]] = {}
         self.article_events: dict[tuple[str, str], bytes] = {}
@@ -115,12 +117,20 @@ class MemoryStore:
         """See ``DedupStore.index``."""
         exact_id = self.content.setdefault(fp.content_key, article_id)
         exact = self._hit(exact_id) if exact_id != article_id else None
-        found: list[str] = []
+        shared: dict[str, int] = {}
         for band in fp.bands:
-            owner = self.bands.setdefault(band, article_id)
-            if owner != article_id and owner not in found:
-                found.append(owner)
-        hits = [h for h in (self._hit(a) for a in found) if h is not None]
+            members = self.bands.setdefault(band, [])
+            for other in members:
+                if other != article_id:
+                    shared[other] = shared.get(other, 0) + 1
+            if article_id not in members:
+                members.append(article_id)
+                del members[: -self.band_cap]
+        found = sorted(shared, key=lambda a: -shared[a])
+        if exact is not None and exact.article_id not in shared:
+            found.insert(0, exact.article_id)
+        hits = [h for h in (self._hit(a) for a in found[: self.max_candidates]) if h is not None]
+        hits = [h for h in hits if exact is None or h.article_id != exact.article_id]
         self.signatures.setdefault(article_id, (fp.signature, article_id))
         return IndexLookup(exact, hits)
 
@@ -161,7 +171,8 @@ class MemoryStore:
             return CommitResult("conflict")
         self.states[commit.state.story_id] = commit.state.model_copy(deep=True)
         self.watchlist_stories.setdefault(commit.watchlist, set()).add(commit.state.story_id)
-        self.watchlist_versions[commit.watchlist] = self.watchlist_versions.get(commit.watchlist, 0) + 1
+        if commit.expected_version is None:
+            self.watchlist_versions[commit.watchlist] = self.watchlist_versions.get(commit.watchlist, 0) + 1
         self.article_events[key] = commit.event
         self.group_stories.setdefault((commit.watchlist, commit.group), commit.state.story_id)
         counts = self.df.setdefault(commit.watchlist, {})
