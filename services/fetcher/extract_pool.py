@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -16,6 +17,16 @@ from services.fetcher.extraction import ExtractedPage, PageInput, extract_page, 
 from shared.logs import get_logger
 
 log = get_logger(__name__)
+
+_MATH_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_math() -> None:
+    """One BLAS thread per process. py3langid multiplies with numpy; OpenBLAS would start a
+    spinning thread per core in every worker, and N workers x N cores of spinners made extraction
+    2-3x slower on a 2-core machine. Must run before numpy is imported (worker start, ``__main__``)."""
+    for name in _MATH_THREAD_VARS:
+        os.environ.setdefault(name, "1")
 
 
 class ExtractPool:
@@ -29,7 +40,9 @@ class ExtractPool:
         if self.workers <= 0:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
         # spawn, not fork: the parent has an event loop and client sockets that must not be cloned.
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=single_threaded_math
+        )
 
     async def start(self) -> None:
         """Start the workers and import trafilatura in each before the first page arrives."""

@@ -185,7 +185,14 @@ class FeedPoller:
                 extra={"feed": feed.id},
             )
         entries = parsed.entries[: self.options.max_entries_per_poll]
-        results = await asyncio.gather(*(self._handle_entry(e, parsed.title) for e in entries))
+        # Bounded: a feed of hundreds of entries must not open hundreds of Redis connections at once.
+        limit = asyncio.Semaphore(self.options.max_inflight_articles * 2)
+
+        async def handle(entry: FeedEntry) -> str:
+            async with limit:
+                return await self._handle_entry(entry, parsed.title)
+
+        results = await asyncio.gather(*(handle(e) for e in entries))
         headers = response.headers
         await self.store.record_success(feed.id, headers.get("etag"), headers.get("last-modified"))
         new = sum(1 for r in results if r != "seen")
