@@ -110,6 +110,7 @@ class ArticleBuilder:
             content_type=response.content_type,
             lang_hint=entry.lang or feed.language,
             max_text_chars=self.options.max_text_chars,
+            fast=self.options.extract_fast,
         )
         try:
             page = await self.pool.extract(page_input)

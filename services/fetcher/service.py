@@ -55,7 +55,7 @@ class FetcherService:
         self.redis = redis or connect(settings.redis_url)
         self._owns_redis = redis is None
         self.http = HttpFetcher(self.options)
-        self.pool = ExtractPool(self.options.extract_workers)
+        self.pool = ExtractPool(self.options.extract_workers, self.options.extract_timeout)
         opts = self.options
         robots = RobotsCache(self.http, opts.robots_ttl_seconds) if opts.respect_robots else None
         self.store = FetchStore(self.redis, Keys(settings.redis_prefix), int(opts.seen_ttl_days * 86400))

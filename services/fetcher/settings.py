@@ -23,6 +23,8 @@ class FetchOptions(BaseModel):
     feeds_file: Path = Path("config/feeds.yaml")
     user_agent: str = DEFAULT_USER_AGENT
     extract_workers: int = Field(default=2, ge=0, description="0 = extract in-process (tests)")
+    extract_fast: bool = Field(default=False, description="trafilatura without its fallback extractors")
+    extract_timeout: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_decompressed_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_decompression_ratio: float = Field(default=100.0, ge=1.0)
