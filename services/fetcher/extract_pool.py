@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -29,6 +30,13 @@ def single_threaded_math() -> None:
         os.environ.setdefault(name, "1")
 
 
+def _worker_init() -> None:
+    single_threaded_math()
+    # Ctrl-C reaches the whole process group: the parent shuts the pool down in order, so workers
+    # ignore SIGINT instead of dying mid-page with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ExtractPool:
     """``await pool.extract(page)`` -> ``ExtractedPage``; ``timeout`` bounds one page."""
 
@@ -41,7 +49,7 @@ class ExtractPool:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
         # spawn, not fork: the parent has an event loop and client sockets that must not be cloned.
         return ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=single_threaded_math
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
         )
 
     async def start(self) -> None:
