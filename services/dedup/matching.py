@@ -17,6 +17,7 @@ each feature. The score is their weighted Jaccard, minus a penalty growing with 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ class MatchRules:
     ubiquitous: frozenset[str]
 
 
+@functools.lru_cache(maxsize=4096)
 def _type_factor(feature: str) -> float:
     return TYPE_FACTOR.get(feature.partition(":")[0], 1.0)
 
@@ -95,18 +97,19 @@ def best_story(
     """The story this article most likely reports on, if any passes the same-event rule."""
     best: Match | None = None
     weights: dict[str, float] = {}
+    factor = {f: _type_factor(f) for f in features}
     for story in stories:
         gap = max(0.0, at - story.last_seen, story.first_seen - at)
         if gap > rules.window_seconds:
             continue
         # Cheap pre-check (set intersection in C) before weighting: most stories share too little.
-        if sum(_type_factor(f) for f in features & story.features.keys()) < rules.min_shared_entities:
+        if sum(factor[f] for f in features & story.keys) < rules.min_shared_entities:
             continue
         for feature in features | set(story.features):
             if feature not in weights:
                 weights[feature] = feature_weight(feature, stats, rules)
         similarity, shared = profile_similarity(features, story, weights)
-        if sum(_type_factor(f) for f in shared) < rules.min_shared_entities:
+        if sum(factor[f] for f in shared) < rules.min_shared_entities:
             continue
         score = similarity - TIME_PENALTY * gap / rules.window_seconds
         if score >= rules.join_threshold and (best is None or score > best.score):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,11 @@ class StoryDigest(BaseModel):
     last_seen: float
     members: int  # independent members (entity counts come only from them)
     features: dict[str, int]  # entity ids and fact features -> independent members naming them
+
+    @functools.cached_property
+    def keys(self) -> frozenset[str]:
+        """The story's features as a set (digests are cached and reused: computed once)."""
+        return frozenset(self.features)
 
 
 # Small counts of troops/workers are mostly misread dates and ordinals, not facts about the event.
