@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHON := $(CURDIR)/$(PY)
 
-.PHONY: help setup up down status run test test-unit test-integration test-e2e lint format bench eval clean
+.PHONY: help setup up down status run test test-unit test-integration test-e2e test-reliability lint format bench eval clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,9 +25,9 @@ status:  ## show the local stack
 run: up  ## the offline demo: replay feed -> fetcher -> extractor -> dedup -> alerter (Ctrl-C stops)
 	@$(PY) scripts/demo.py
 
-test: up  ## the full test suite: lint, unit, integration, end-to-end (real Kafka + Redis)
+test: up  ## the full test suite: lint, unit, integration, end-to-end, reliability (real Kafka + Redis)
 	@$(MAKE) --no-print-directory lint
-	@$(PY) -m pytest tests/unit tests/integration tests/e2e -q -p no:cacheprovider
+	@WIREWATCH_FAST_FAULTS=1 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/reliability -q -p no:cacheprovider
 
 test-unit: setup  ## unit tests only (no sockets)
 	@$(PY) -m pytest tests/unit -q
@@ -37,6 +37,9 @@ test-integration: up  ## integration tests against the real stack
 
 test-e2e: up  ## end-to-end tests (four services as processes)
 	@$(PY) -m pytest tests/e2e -q
+
+test-reliability: up  ## faults, hostile input, load (fast mode: 30 s webhook outage; docs/reliability.md)
+	@WIREWATCH_FAST_FAULTS=1 $(PY) -m pytest tests/reliability -q -s -p no:cacheprovider
 
 lint: setup  ## ruff check, ruff format --check, mypy --strict
 	@$(VENV)/bin/ruff check .

@@ -56,6 +56,7 @@ from tests.webhook_receiver import WebhookReceiver
 FAST = fast_faults()
 OUTAGE_SECONDS = float(os.environ.get("WIREWATCH_WEBHOOK_OUTAGE_SECONDS", "30" if FAST else "120"))
 BROKER_DOWN_SECONDS = 10.0 if FAST else 30.0
+REDIS_DOWN_SECONDS = 5.0
 SLOW_DELAY = 5.0
 SLOW_PHASE_SECONDS = 20.0 if FAST else 60.0
 # One scenario line every 4 s. Each fault is injected just before the release of an article that
@@ -74,7 +75,7 @@ FAULT_AT_LINE = {
 # WIREWATCH_FAULTS=none runs the same scenario without faults (a control run); or a comma list.
 SELECTED = os.environ.get("WIREWATCH_FAULTS", ",".join(FAULT_AT_LINE))
 SPREAD_SECONDS = 42 / RATE
-RECOVERY_TIMEOUT = 240.0
+RECOVERY_TIMEOUT = 120.0
 
 pytestmark = [
     pytest.mark.e2e,
@@ -93,7 +94,7 @@ class Phase:
     name: str
     injected: float
     cleared: float = 0.0
-    recovery_s: float = 0.0
+    recovery_s: float | None = None  # None: did not recover within RECOVERY_TIMEOUT
 
 
 @dataclass
@@ -144,12 +145,18 @@ class FaultRun:
     def release_time(self, index: int) -> float:
         return self.replay_started + index / self.rate
 
-    async def recovered(self) -> bool:
-        """Every service healthy, every consumer group caught up, no alert work pending."""
+    async def recovered(self, since: float) -> bool:
+        """Every service healthy, the feed polled successfully after ``since``, every consumer group
+        caught up, no alert work pending."""
         try:
             for port in self.config.ports.values():
                 if not await healthy(port):
                     return False
+            last_poll = await metric(
+                self.config.ports["fetcher"], "wirewatch_feed_last_success_timestamp", feed="e2e-replay"
+            )
+            if last_poll < since:  # polled every second when healthy
+                return False
             for service, topic in (
                 ("extractor", self.topics.raw),
                 ("dedup", self.topics.tagged),
@@ -169,7 +176,16 @@ class FaultRun:
         print(f"[faults] {time.strftime('%H:%M:%S')} {name}", flush=True)
         await inject()
         phase.cleared = time.time()
-        phase.recovery_s = await wait_for(self.recovered, RECOVERY_TIMEOUT, 1.0, f"recovery after {name}")
+        try:
+            phase.recovery_s = await wait_for(
+                functools.partial(self.recovered, phase.cleared),
+                RECOVERY_TIMEOUT,
+                1.0,
+                f"recovery after {name}",
+            )
+        except TimeoutError:
+            print(f"[faults] NOT recovered from {name} within {RECOVERY_TIMEOUT:.0f}s", flush=True)
+            return
         print(f"[faults] recovered from {name} in {phase.recovery_s:.1f}s", flush=True)
 
     async def kill_and_restart(self, service: str) -> None:
@@ -189,6 +205,10 @@ class FaultRun:
         await asyncio.to_thread(self.stack.start_kafka)
 
     async def redis_restart(self) -> None:
+        # stopped (SIGTERM: AOF flushed) and started again; down long enough that every service
+        # touches Redis while it is gone
+        await asyncio.to_thread(self.stack.stop_redis)
+        await asyncio.sleep(REDIS_DOWN_SECONDS)
         await asyncio.to_thread(self.stack.restart_redis)
 
     async def webhook_outage(self) -> None:
@@ -254,7 +274,9 @@ async def test_pipeline_survives_faults(tmp_path: Path) -> None:
         remaining = run.release_time(len(run.lines) - 1) - time.time()
         if remaining > 0:
             await asyncio.sleep(remaining + 5)
-        await wait_for(run.recovered, RECOVERY_TIMEOUT, 1.0, "final drain")
+        with contextlib.suppress(TimeoutError):  # reported below, after the summary
+            drained = functools.partial(run.recovered, time.time())
+            await wait_for(drained, RECOVERY_TIMEOUT, 1.0, "final drain")
         await asyncio.sleep(10)  # late duplicates, if any, arrive now
         raw = await run.kafka.values(run.topics.raw)
         tagged = await run.kafka.values(run.topics.tagged)
@@ -283,6 +305,8 @@ async def test_pipeline_survives_faults(tmp_path: Path) -> None:
     payloads = [r.json() for r in received]
     _print_summary(run, raw, tagged, stories, payloads)
 
+    stuck = [p.name for p in run.phases if p.recovery_s is None]
+    assert not stuck, f"the pipeline did not recover from: {stuck}\n{logs}"
     services = {name: code for name, code in codes.items() if name != "replay"}
     assert all(code == 0 for code in services.values()), f"exit codes {codes}\n{logs}"
 
@@ -296,17 +320,46 @@ async def test_pipeline_survives_faults(tmp_path: Path) -> None:
     in_stories = {e["article"]["article_id"] for e in stories}
     assert relevant <= in_stories, f"relevant articles without a story event: {relevant - in_stories}"
 
-    # alerts: each expected alert exactly once; same-key repeats are the documented window
+    # alerts: nothing lost, nothing sent twice. Which article triggers which development may change
+    # under faults (a restarted consumer drains its backlog in another order), so the check is per
+    # story: one story id and ONE new_story alert per story, at least the expected developments,
+    # no two distinct alerts for the same change. Repeats of one alert_id (same idempotency key)
+    # are the documented crash window of docs/webhooks.md: counted and printed, not failed.
     for r in received:
         assert verify(SECRET, r.body, r.headers["x-wirewatch-signature"])
-    ids = Counter(p["alert_id"] for p in payloads)
-    expected = sum(1 for line in run.lines if line["expect"]["role"] in ("first", "development"))
-    new_story = Counter(p["stories"][0]["story_id"] for p in payloads if p["kind"] == "new_story")
-    distinct_new = {p["alert_id"] for p in payloads if p["kind"] == "new_story"}
-    assert len(distinct_new) == 4, f"new_story alerts: {new_story}"
-    assert len(ids) == expected, f"{len(ids)} distinct alerts, expected {expected}: {ids}"
+    label_of = {line["title"]: line["expect"]["story"] for line in run.lines}
+    story_ids: dict[str, set[str]] = {}
+    new_stories: Counter[str] = Counter()
+    developments: dict[str, set[str]] = {}
+    changes: Counter[tuple[str, str, str]] = Counter()
+    first_copy: dict[str, dict[str, Any]] = {}
+    for p in payloads:
+        first_copy.setdefault(p["alert_id"], p)
+    for p in first_copy.values():
+        story = p["stories"][0]
+        label = label_of.get(story["trigger"]["title"])
+        assert label is not None, f"alert for an unrelated article: {story['trigger']['title']}"
+        story_ids.setdefault(label, set()).add(story["story_id"])
+        if p["kind"] == "new_story":
+            new_stories[label] += 1
+        else:
+            developments.setdefault(label, set()).add(p["alert_id"])
+        summary = "; ".join(sorted(c["summary"] for c in story["changes"]))
+        changes[(story["story_id"], p["kind"], summary)] += 1
+    labels = {line["expect"]["story"] for line in run.lines if line["expect"]["story"]}
+    assert new_stories == Counter(dict.fromkeys(labels, 1)), f"new_story alerts per story: {new_stories}"
+    split = {label: ids for label, ids in story_ids.items() if len(ids) > 1}
+    assert not split, f"stories split into several story ids: {split}"
+    for label in labels:
+        want = sum(
+            1 for ln in run.lines if ln["expect"]["story"] == label and ln["expect"]["role"] == "development"
+        )
+        got = len(developments.get(label, set()))
+        assert got >= want, f"{label}: {got} development alerts, expected at least {want}"
+    repeated = {key: n for key, n in changes.items() if n > 1}
+    assert not repeated, f"the same change alerted under different alert ids: {repeated}"
     sent = {d["alert_id"] for d in deliveries if d["status"] == "sent"}
-    assert sent == set(ids), "delivery log and receiver disagree"
+    assert sent == set(first_copy), "delivery log and receiver disagree"
 
     # DLQs hold nothing (no poison input, outage shorter than the retry budget); lag is zero
     assert all(n == 0 for n in dlq.values()), f"DLQ contents: {dlq}"
@@ -354,7 +407,7 @@ def _print_summary(
                 expected,
                 len(set(got)),
                 dup,
-                f"{recovery[name]:.1f}" if name in recovery else "-",
+                "-" if name not in recovery else "NO" if recovery[name] is None else f"{recovery[name]:.1f}",
             )
         )
     total_alerts = [p["alert_id"] for p in payloads]

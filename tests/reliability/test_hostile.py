@@ -8,6 +8,7 @@ names the problem, a metric counts it, and a normal article sent afterwards stil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shutil
@@ -45,11 +46,12 @@ class Running:
     def log(self, service: str) -> str:
         return log_text(self.config.log_dir, f"{service}-0")
 
-    async def metric(self, service: str, name: str, **labels: str) -> float:
-        return await metric(self.config.ports[service], name, **labels)
+    async def metric(self, process: str, name: str, /, **labels: str) -> float:
+        return await metric(self.config.ports[process], name, **labels)
 
     async def values(self, topic: str) -> list[dict[str, Any]]:
-        return await self.kafka.values(topic)
+        """Messages of a topic, skipping the poison this test wrote itself."""
+        return [v for v in await self.kafka.values(topic, lenient=True) if "event_id" in v and "trace" in v]
 
 
 def _pipeline(tmp: Path, services: tuple[str, ...], env: dict[str, str]) -> Running:
@@ -87,9 +89,9 @@ FEEDS: list[tuple[str, str, str, bool, bool]] = [
 ]
 
 
-def _feeds_yaml(site: HostileSite) -> str:
+def _feeds_yaml(site: HostileSite, feeds: list[tuple[str, str, str, bool, bool]] = FEEDS) -> str:
     lines = ["feeds:"]
-    for feed_id, path, kind, allow_private, fetch_articles in FEEDS:
+    for feed_id, path, kind, allow_private, fetch_articles in feeds:
         url = site.slowloris_url if path == "slowloris" else site.url(path)
         lines += [
             f"  - id: {feed_id}",
@@ -110,25 +112,23 @@ def site() -> Iterator[HostileSite]:
     server.stop()
 
 
+FETCHER_ENV = {
+    "WIREWATCH_FETCHER__EXTRACT_WORKERS": "1",
+    "WIREWATCH_FETCHER__RESPECT_ROBOTS": "false",
+    "WIREWATCH_FETCHER__PER_HOST_MIN_DELAY": "0",
+    "WIREWATCH_FETCHER__PER_HOST_CONCURRENCY": "4",
+    "WIREWATCH_FETCHER__TOTAL_TIMEOUT": "8",
+    "WIREWATCH_FETCHER__READ_TIMEOUT": "4",
+    "WIREWATCH_FETCHER__ERROR_BACKOFF_INITIAL": "1",
+    "WIREWATCH_FETCHER__ERROR_BACKOFF_MAX": "5",
+    "WIREWATCH_FETCHER__CONFIG_CHECK_INTERVAL": "1",
+}
+
+
 async def test_fetcher_survives_hostile_feeds_and_pages(tmp_path: Path, site: HostileSite) -> None:
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(_feeds_yaml(site), encoding="utf-8")
-    run = _pipeline(
-        tmp_path,
-        ("fetcher",),
-        {
-            "WIREWATCH_FETCHER__FEEDS_FILE": str(feeds),
-            "WIREWATCH_FETCHER__EXTRACT_WORKERS": "1",
-            "WIREWATCH_FETCHER__RESPECT_ROBOTS": "false",
-            "WIREWATCH_FETCHER__PER_HOST_MIN_DELAY": "0",
-            "WIREWATCH_FETCHER__PER_HOST_CONCURRENCY": "4",
-            "WIREWATCH_FETCHER__TOTAL_TIMEOUT": "8",
-            "WIREWATCH_FETCHER__READ_TIMEOUT": "4",
-            "WIREWATCH_FETCHER__ERROR_BACKOFF_INITIAL": "1",
-            "WIREWATCH_FETCHER__ERROR_BACKOFF_MAX": "5",
-            "WIREWATCH_FETCHER__CONFIG_CHECK_INTERVAL": "1",
-        },
-    )
+    run = _pipeline(tmp_path, ("fetcher",), {"WIREWATCH_FETCHER__FEEDS_FILE": str(feeds), **FETCHER_ENV})
     port = run.config.ports["fetcher"]
     raw_topic = run.config.topics.raw
     try:
@@ -218,11 +218,8 @@ async def test_fetcher_survives_hostile_feeds_and_pages(tmp_path: Path, site: Ho
     assert any(t.startswith("Truncated feed survivor") for t in titles)
     # billion laughs: never expanded (10^9 "lol"s would not fit in a message anyway)
     assert all(len(m["title"]) < 10_000 and len(m["text"]) < 200_000 for m in by_feed.get("laughs", []))
-    # encodings: published, valid text, the UTF-8 title intact
+    # encodings: published, valid text (the UTF-8 title's fate: the next test)
     assert by_feed.get("invalid-utf8"), "invalid UTF-8 feed published nothing"
-    assert any("Café in Zürich reopens" in t for t in titles), [
-        m["title"] for m in by_feed.get("mixed-enc", [])
-    ]
     assert len(by_feed.get("mixed-enc", [])) == 3
     # control characters are cleaned from title and text
     for m in by_feed.get("control", []):
@@ -238,6 +235,29 @@ async def test_fetcher_survives_hostile_feeds_and_pages(tmp_path: Path, site: Ho
     assert len(by_feed["big-pages"]) == 4
     # enormous title: the next item of the same feed is not lost
     assert any(t == "Normal title after an enormous one" for t in titles), "item after a huge title lost"
+
+
+async def test_fetcher_keeps_utf8_titles_of_a_mixed_encoding_feed(tmp_path: Path, site: HostileSite) -> None:
+    """A feed declared UTF-8 whose bytes are 99 % UTF-8 with a few stray Latin-1/cp1252 bytes: the
+    valid UTF-8 text must survive (decode UTF-8, repair only the bad bytes), not be re-decoded
+    wholesale in a guessed single-byte charset."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(_feeds_yaml(site, [f for f in FEEDS if f[0] == "mixed-enc"]), encoding="utf-8")
+    run = _pipeline(tmp_path, ("fetcher",), {"WIREWATCH_FETCHER__FEEDS_FILE": str(feeds), **FETCHER_ENV})
+    try:
+        await run.pipeline.prepare()
+        run.pipeline.start("fetcher")
+        await wait_healthy(run.config.ports, timeout=120)
+
+        async def published() -> bool:
+            return len(await run.values(run.config.topics.raw)) >= 3
+
+        await wait_for(published, 60, 1.0, "mixed-encoding items published")
+        titles = [m["title"] for m in await run.values(run.config.topics.raw)]
+    finally:
+        run.pipeline.stop()
+        await clear_redis_prefix(REDIS_URL, run.config.redis_prefix)
+    assert any("Café in Zürich reopens" in t for t in titles), f"UTF-8 title garbled: {titles}"
 
 
 # -------------------------------------------------------------------------- extractor/dedup/alerter
@@ -271,11 +291,13 @@ def raw_article(title: str, text: str, *, url: str | None = None) -> ArticleRaw:
     )
 
 
-def poison_values() -> list[tuple[str, bytes | None]]:
-    """(case, value) of tests/data/hostile/poison.jsonl."""
+def poison_values(*, skip: tuple[str, ...] = ()) -> list[tuple[str, bytes | None]]:
+    """(case, value) of tests/data/hostile/poison.jsonl (without the ``skip`` cases)."""
     out: list[tuple[str, bytes | None]] = []
     for line in (HOSTILE / "poison.jsonl").read_text().splitlines():
         case = json.loads(line)
+        if case["case"] in skip:
+            continue
         if case.get("tombstone"):
             value = None
         elif "hex" in case:
@@ -328,7 +350,8 @@ async def test_consumers_survive_poison_hostile_articles_and_broken_config(tmp_p
         },
     )
     topics = run.config.topics
-    poison = poison_values()
+    # deep_nesting has its own test below (it currently blocks the partition: a bug in the runtime)
+    poison = poison_values(skip=("deep_nesting",))
     try:
         await run.pipeline.prepare()
         for service in services:
@@ -418,16 +441,15 @@ async def test_consumers_survive_poison_hostile_articles_and_broken_config(tmp_p
         shutil.copy(HOSTILE / "broken_watchlist.yaml", config_dir / "watchlists" / "nk-russia-military.yaml")
         shutil.copy(HOSTILE / "broken_alerting.yaml", alerting)
 
-        async def all_rejected() -> bool:
-            values = [
-                await run.metric(s, "wirewatch_config_reloads_total", service=s, result="rejected")
-                for s in ("extractor", "alerter")
-            ]
-            return all(v > 0 for v in values)
+        async def rejected(service: str) -> bool:
+            value = await run.metric(
+                service, "wirewatch_config_reloads_total", service=service, result="rejected"
+            )
+            return value > 0
 
-        await wait_for(all_rejected, 30, 0.5, "broken watchlist and alerting rejected")
-        for service in ("extractor", "alerter"):
-            assert "rejected" in run.log(service), f"{service}: no 'rejected' log line"
+        # the alerter watches its file on a timer; extractor and dedup check their watchlists when a
+        # message arrives (so a broken edit is reported with the next article, see docs/reliability.md)
+        await wait_for(lambda: rejected("alerter"), 30, 0.5, "broken alerting.yaml rejected")
         before = len(hook.snapshot())
         later = raw_article(
             "Pentagon: North Korean troops now fighting alongside Russian forces in Kursk",
@@ -437,6 +459,9 @@ async def test_consumers_survive_poison_hostile_articles_and_broken_config(tmp_p
         await run.kafka.produce(
             topics.raw, [(later.article_id, later.model_dump_json(by_alias=True).encode())]
         )
+        await wait_for(lambda: rejected("extractor"), 30, 0.5, "broken watchlist rejected by the extractor")
+        for service in ("extractor", "alerter"):
+            assert "rejected" in run.log(service), f"{service}: no 'rejected' log line"
 
         async def later_flows() -> bool:
             tagged = [m for m in await run.values(topics.tagged) if m["article_id"] == later.article_id]
@@ -451,10 +476,8 @@ async def test_consumers_survive_poison_hostile_articles_and_broken_config(tmp_p
 
         await wait_for(dedup_saw_it, 60, 1.0, "story event with the last good rules")
         # dedup reloads its rules while handling a message: by now it has checked the broken file
-        assert (
-            await run.metric("dedup", "wirewatch_config_reloads_total", service="dedup", result="rejected")
-            > 0
-        )
+        assert await rejected("dedup"), "broken watchlist not reported by dedup"
+        assert "rejected" in run.log("dedup")
         for service in services:
             assert await healthy(run.config.ports[service]), f"{service} not healthy at the end"
         story_kinds = [
@@ -479,3 +502,38 @@ async def test_consumers_survive_poison_hostile_articles_and_broken_config(tmp_p
 
 async def _more(receiver: WebhookReceiver, before: int) -> bool:
     return len(receiver.snapshot()) > before
+
+
+async def test_deeply_nested_json_goes_to_the_dlq_and_does_not_block_the_partition(tmp_path: Path) -> None:
+    """JSON nested 100 000 deep makes json.loads raise RecursionError. It can never succeed, so it
+    belongs in the DLQ; a retry would block its partition for ever. Every consumer runs on the
+    same runtime (shared/runtime.py), so the extractor stands for all three."""
+    run = _pipeline(tmp_path, ("extractor",), {})
+    topics = run.config.topics
+    nested = [value for case, value in poison_values() if case == "deep_nesting"]
+    normal = raw_article("Town council approves new library budget", "A normal article about a library.")
+    try:
+        await run.pipeline.prepare()
+        run.pipeline.start("extractor")
+        await wait_healthy(run.config.ports, timeout=120)
+        # same key -> same partition: the normal article comes right after the poison
+        await run.kafka.produce(topics.raw, [("same-key", nested[0])])
+        await run.kafka.produce(topics.raw, [("same-key", normal.model_dump_json(by_alias=True).encode())])
+
+        async def normal_tagged() -> bool:
+            return any(m["article_id"] == normal.article_id for m in await run.values(topics.tagged))
+
+        with contextlib.suppress(TimeoutError):
+            await wait_for(normal_tagged, 45, 1.0, "normal article behind the nested JSON")
+        dlq = await run.kafka.count(f"{topics.raw}.dlq")
+        tagged = await normal_tagged()
+        healthy_now = await healthy(run.config.ports["extractor"])
+    finally:
+        run.pipeline.stop()
+        await clear_redis_prefix(REDIS_URL, run.config.redis_prefix)
+    retries = run.log("extractor").count("RecursionError")
+    assert healthy_now
+    assert dlq == 1 and tagged, (
+        f"nested JSON: DLQ holds {dlq}, normal article behind it tagged: {tagged}; "
+        f"{retries} log lines retrying a RecursionError (shared/runtime.py decode() treats it as transient)"
+    )
