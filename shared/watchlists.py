@@ -138,13 +138,16 @@ class EntityDef(StrictModel):
 
 class FactPattern(StrictModel):
     """A typed number: ``after`` nouns follow the number ("1,500 troops"), ``before`` nouns come
-    first ("병력 1만 명", "士兵1万人") and then need a counter word after the number."""
+    first ("병력 1만 명", "士兵1万人") and then need a counter word after the number, ``verbs``
+    come right before it and need one of the ``objects`` after it ("captured two soldiers")."""
 
     type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     unit: str
     after: TermsByLanguage = Field(default_factory=dict)
     before: TermsByLanguage = Field(default_factory=dict)
     counters: TermsByLanguage = Field(default_factory=dict)
+    verbs: TermsByLanguage = Field(default_factory=dict)
+    objects: TermsByLanguage = Field(default_factory=dict)
     window: int = Field(default=30, ge=1, le=200)
     min_value: float = Field(default=1, ge=0)
     max_value: float = Field(default=10_000_000, gt=0)
@@ -185,6 +188,8 @@ class Watchlist(StrictModel):
         for i, fact in enumerate(self.facts):
             if not fact.after and not fact.before:
                 raise ValueError(f"facts.{i}: needs 'after' or 'before' nouns")
+            if bool(fact.verbs) != bool(fact.objects):
+                raise ValueError(f"facts.{i}: 'verbs' and 'objects' go together")
             missing = [a for a in fact.actors if a not in known]
             if missing:
                 raise ValueError(f"facts.{i}.actors: unknown entity ids {missing}")

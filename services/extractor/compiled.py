@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from services.extractor.matcher import Document, Hit, TermMatcher
 from shared.watchlists import TermsByLanguage, Watchlist
 
-# (kind, name): kind is concept | concept_x | entity | entity_x | after | before; the ``_x``
-# kinds are exclusions, ``after``/``before`` carry the fact pattern's index as name.
+# (kind, name): kind is concept | concept_x | entity | entity_x | after | before | verb | object;
+# the ``_x`` kinds are exclusions, the fact kinds carry the fact pattern's index as name.
 Payload = tuple[str, str]
 HitsByName = dict[str, list[Hit]]
 
@@ -27,6 +27,8 @@ class DocumentHits:
     entities: HitsByName
     fact_after: HitsByName
     fact_before: HitsByName
+    fact_verbs: HitsByName
+    fact_objects: HitsByName
 
 
 def _overlaps(hit: Hit, blockers: list[Hit]) -> bool:
@@ -65,6 +67,8 @@ class CompiledWatchlist:
         for i, fact in enumerate(watchlist.facts):
             entries += [(t, ("after", str(i))) for t in _terms(fact.after)]
             entries += [(t, ("before", str(i))) for t in _terms(fact.before)]
+            entries += [(t, ("verb", str(i))) for t in _terms(fact.verbs)]
+            entries += [(t, ("object", str(i))) for t in _terms(fact.objects)]
         self.entries = entries
         self.matcher: TermMatcher[Payload] = TermMatcher(entries)
         self.counters: list[tuple[str, ...]] = [
@@ -75,7 +79,7 @@ class CompiledWatchlist:
     def hits(self, doc: Document) -> DocumentHits:
         """Match the document and apply exclusions."""
         grouped: dict[str, HitsByName] = {
-            k: {} for k in ("concept", "concept_x", "entity", "entity_x", "after", "before")
+            k: {} for k in ("concept", "concept_x", "entity", "entity_x", "after", "before", "verb", "object")
         }
         for (kind, name), hits in self.matcher.find(doc).items():
             grouped[kind][name] = hits
@@ -95,4 +99,6 @@ class CompiledWatchlist:
             entities=kept("entity", "entity_x"),
             fact_after={k: _dedupe(v) for k, v in grouped["after"].items()},
             fact_before={k: _dedupe(v) for k, v in grouped["before"].items()},
+            fact_verbs={k: _dedupe(v) for k, v in grouped["verb"].items()},
+            fact_objects={k: _dedupe(v) for k, v in grouped["object"].items()},
         )

@@ -6,6 +6,12 @@ within the pattern's window, or nouns that precede it when a counter word follow
 so "10,000 troops, 300 killed" gives troop_count 10000 and killed 300. When one number fits several
 patterns the highest ``priority`` wins ("300 North Korean soldiers killed" is killed, not troops),
 then the nearest noun.
+
+A third form is a verb right before the number and an object noun after it ("captured two North
+Korean soldiers", "capturado a dos soldados", "взяли в плен двух военных"): the verb types the number,
+the object noun (people, not villages) keeps "captured two towns" out. Numbers in words come from
+``find_numbers`` too; "both" (``anaphoric``) only counts with the fact noun right after it ("Both
+men were wounded"), not with one further on ("both sides ... casualties").
 """
 
 from __future__ import annotations
@@ -23,6 +29,12 @@ _SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；\n]")
 _SPAN_CHARS = 220
 _ACTOR_REACH = 40
 _DENSE_SCRIPTS = frozenset({"ja", "zh"})  # no spaces: a window of N characters holds more words
+_VERB_REACH = 24  # verb end to number start: "captured at least two", not a verb a clause before
+_ANAPHORIC_REACH = 20  # "Both men were wounded"
+_VERB_GAP_BREAK = re.compile(
+    r"[,;:()\"«»“”]|(?<!\w)(?:and|or|und|oder|et|ou|y|o|e|dan|atau|и|или|і|й|та|або)(?!\w)|[和及与與、]",
+    re.IGNORECASE,
+)
 _APPROX = re.compile(r"^(?:여|余|多|餘)\s?")  # "1만여 명", "1万余人": about/over, before the counter
 # A country right after one of these words (or right before a Korean/Japanese destination
 # particle) is where people or things went, not who sent them.
@@ -122,10 +134,32 @@ def _span(text: str, lo: int, hi: int, number: NumberMatch) -> str:
     return " ".join(text[lo:hi].split())
 
 
+def _verb_distance(
+    text: str,
+    verbs: tuple[list[Hit], list[int]],
+    objects: tuple[list[Hit], list[int]],
+    number: NumberMatch,
+    *,
+    bounds: tuple[int, int],
+    dense: bool,
+) -> int | None:
+    """Characters from a fact verb to the number ("captured two soldiers"), when the verb is close
+    before it with no clause break between and an object noun follows within ``bounds``."""
+    reach = _VERB_REACH // 3 if dense else _VERB_REACH
+    found, starts = verbs
+    lo = max(bounds[0], number.start - reach)
+    near = [h for h in _hits_between(found, starts, lo, number.start) if h.end <= number.start]
+    if not near or _VERB_GAP_BREAK.search(text, near[-1].end, number.start):
+        return None
+    if not _hits_between(objects[0], objects[1], number.end, bounds[1] + 1):
+        return None
+    return number.start - near[-1].end
+
+
 def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits, lang: str) -> list[Fact]:
     """Every fact the watchlist's patterns find in the document, without duplicates."""
     patterns = compiled.watchlist.facts
-    if not patterns or not (hits.fact_after or hits.fact_before):
+    if not patterns or not (hits.fact_after or hits.fact_before or hits.fact_verbs):
         return []
     text, low = doc.text, doc.low
     numbers = [n for n in find_numbers(text, lang) if not n.year_like]
@@ -134,6 +168,8 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     after = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_after.items()}
     before = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_before.items()}
+    verbs = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_verbs.items()}
+    objects = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_objects.items()}
     by_type = {
         t: {e: hs for e, hs in hits.entities.items() if compiled.entity_types.get(e) == t}
         for t in ("country", "place")
@@ -143,6 +179,8 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     dense = lang in _DENSE_SCRIPTS
     roles: tuple[HitMap, HitMap] | None = None  # computed on the first fact: most numbers are none
     for i, number in enumerate(numbers):
+        if number.vague:  # no value: only where the previous count's window ends
+            continue
         s_start = _sentence_bounds(text, ends, number.start)[0]
         s_end = _sentence_bounds(text, ends, number.end)[1]  # "10 тис." ends in a dot, not a sentence
         next_start = numbers[i + 1].start if i + 1 < len(numbers) else len(text)
@@ -152,12 +190,21 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
             if not pattern.min_value <= number.value <= pattern.max_value:
                 continue
             window = pattern.window // 2 if dense else pattern.window
+            hi = min(number.end + window, next_start, s_end)
             if idx in after:
                 found, starts = after[idx]
-                hi = min(number.end + window, next_start, s_end)
-                near = _hits_between(found, starts, number.end, hi + 1)
+                reach = (_ANAPHORIC_REACH // 2 if dense else _ANAPHORIC_REACH) if number.anaphoric else window
+                near = _hits_between(found, starts, number.end, min(hi, number.end + reach) + 1)
                 if near:
                     candidates.append(_Candidate(pattern.priority, near[0].start - number.end, idx))
+            if number.anaphoric:
+                continue
+            if idx in verbs and idx in objects:
+                distance = _verb_distance(
+                    text, verbs[idx], objects[idx], number, bounds=(max(prev_end, s_start), hi), dense=dense
+                )
+                if distance is not None:
+                    candidates.append(_Candidate(pattern.priority, distance, idx))
             if idx in before and compiled.counters[idx]:
                 tail = _APPROX.sub("", low[number.end : number.end + 4].lstrip(), count=1)
                 if not any(tail.startswith(c) for c in compiled.counters[idx]):

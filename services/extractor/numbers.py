@@ -1,5 +1,6 @@
 """Locale-aware numbers in news text: "1.500 tentara", "1,500 troops", "10 000", "12 ribu",
-"1만2천명", "1万人", "两千名", "10 тысяч", "10 тис.", "2,5 Millionen".
+"1만2천명", "1万人", "两千名", "10 тысяч", "10 тис.", "2,5 Millionen"; and numbers in words: "two
+thousand", "dua ribu", "двух" (``number_words``), "二人", "两名", "두 명", "이천 명" (here).
 
 Grouping rule: a separator followed by exactly three digits groups thousands whatever the
 language ("1.500" id = "1,500" en = 1500), because news never counts troops in thousandths. The
@@ -10,8 +11,11 @@ locale decides only the truly ambiguous case: one three-digit group before a sca
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from services.extractor.number_words import find_word_numbers
 
 DECIMAL_COMMA_LANGS = frozenset({"id", "ms", "de", "fr", "es", "ru", "uk", "it", "pt", "nl", "tr", "pl"})
 
@@ -86,6 +90,7 @@ _HAN_DIGITS: dict[str, int] = {
     "二": 2,
     "两": 2,
     "兩": 2,
+    "両": 2,
     "三": 3,
     "四": 4,
     "五": 5,
@@ -210,6 +215,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"[\d.,]+")
 _NOT_AFTER = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,/:-")
@@ -238,8 +244,50 @@ def _number_matches(text: str) -> Iterator[re.Match[str]]:
 
 
 _HAN_NUMBER = re.compile(
-    r"(?<![数數几幾多余])[一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}"
+    r"(?<![数數几幾多余第另])[一二两兩両三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}"
 )
+# Counter words after a count of people or things: "二人", "两名", "三発", "두 명", "세 발".
+_HAN_COUNTER = re.compile(r"[人名発發发枚基个個只架艘辆輛]")
+_HANGUL_COUNTER = r"\s?(?:여\s?)?(?:명|발|개|기|대|척)"
+# Native Korean numbers (열두 명, 스무 명, 두 명) and Sino-Korean ones with a unit (이천 명, 만 명),
+# taken only before a counter: alone these syllables are everyday words (한 = one/Korea, 네 = yes).
+_KO_NATIVE = re.compile(
+    r"(?<![가-힣0-9])(?:(?P<tens>열|스물|스무|서른|마흔|쉰|예순|일흔|여든|아흔)\s?)?"
+    r"(?P<unit>한|하나|두|둘|세|셋|석|네|넷|넉|다섯|여섯|일곱|여덟|아홉)?"
+    rf"(?={_HANGUL_COUNTER})"
+)
+_VAGUE_CJK = re.compile(r"[数數几幾]+[十百千万萬]+|(?<![가-힣])수[십백천만]+")
+_KO_SINO = re.compile(rf"(?<![가-힣0-9])[일이삼사오육칠팔구십백천만억]{{1,8}}(?={_HANGUL_COUNTER})")
+_KO_NATIVE_TENS = {
+    "열": 10,
+    "스물": 20,
+    "스무": 20,
+    "서른": 30,
+    "마흔": 40,
+    "쉰": 50,
+    "예순": 60,
+    "일흔": 70,
+    "여든": 80,
+    "아흔": 90,
+}
+_KO_NATIVE_UNITS = {
+    "한": 1,
+    "하나": 1,
+    "두": 2,
+    "둘": 2,
+    "세": 3,
+    "셋": 3,
+    "석": 3,
+    "네": 4,
+    "넷": 4,
+    "넉": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+}
+_KO_SINO_TO_HAN = str.maketrans("일이삼사오육칠팔구십백천만억", "一二三四五六七八九十百千万亿")
 
 
 @dataclass(frozen=True)
@@ -252,6 +300,10 @@ class NumberMatch:
     text: str
     year_like: bool = False
     """A year or part of a date ("2024", "13 Oktober", "10월", "March 3"): not a count."""
+    anaphoric: bool = False
+    """"both", "ambos", "оба": 2 people named before; facts take only a noun right after it."""
+    vague: bool = False
+    """"dozens", "数千", "수백": a count without a value (value 0), where another count starts."""
 
 
 def _plain(digits: str, lang: str, has_scale: bool) -> float:
@@ -302,7 +354,7 @@ def parse_han_number(text: str) -> int:
             section += (digit or 1) * _HAN_SMALL_UNITS[ch]
             digit = 0
         elif ch in _HAN_BIG_UNITS:
-            total += (section + digit) * _HAN_BIG_UNITS[ch]
+            total += (section + digit or 1) * _HAN_BIG_UNITS[ch]  # 万 alone is 10000
             section, digit = 0, 0
     return total + section + digit
 
@@ -339,10 +391,52 @@ def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
         ):
             year_like = True
         out.append(NumberMatch(value * scale, m.start(), m.start() + len(raw), raw, year_like))
+    words = [*_word_numbers(text, lang), *_korean_numbers(text)]
+    if _HAN.search(text) or _HANGUL_SYLLABLE.search(text):
+        words += [
+            NumberMatch(0.0, m.start(), m.end(), m.group(0), vague=True) for m in _VAGUE_CJK.finditer(text)
+        ]
     if _HAN.search(text):
         for m in _HAN_NUMBER.finditer(text):
             value = parse_han_number(m.group(0))
-            if value >= 10:  # 一 alone is mostly a word part (一些, 一直), not a count
-                out.append(NumberMatch(float(value), m.start(), m.end(), m.group(0)))
+            # 一 alone is mostly a word part (一些, 一直): small numbers only before a counter (二人)
+            if value >= 10 or _HAN_COUNTER.match(text, m.end()):
+                words.append(NumberMatch(float(value), m.start(), m.end(), m.group(0)))
+    if words:
+        out += [n for n in words if not _overlaps(out, n)]
         out.sort(key=lambda n: n.start)
     return out
+
+
+def _overlaps(numbers: list[NumberMatch], number: NumberMatch) -> bool:
+    """Whether ``number`` overlaps one of ``numbers`` (sorted by start, not overlapping each other)."""
+    i = bisect_right(numbers, number.start, key=lambda n: n.start)
+    return (i > 0 and numbers[i - 1].end > number.start) or (
+        i < len(numbers) and numbers[i].start < number.end
+    )
+
+
+def _word_numbers(text: str, lang: str) -> Iterator[NumberMatch]:
+    for w in find_word_numbers(text, lang):
+        yield NumberMatch(
+            w.value, w.start, w.end, text[w.start : w.end], anaphoric=w.anaphoric, vague=w.vague
+        )
+
+
+def _korean_numbers(text: str) -> Iterator[NumberMatch]:
+    """Korean numbers in words before a counter: "두 명" = 2, "열두 명" = 12, "이천 명" = 2000."""
+    if not _HANGUL_SYLLABLE.search(text):
+        return
+    for m in _KO_NATIVE.finditer(text):
+        if m.group(0).strip():
+            value = _KO_NATIVE_TENS.get(m.group("tens") or "", 0) + _KO_NATIVE_UNITS.get(
+                m.group("unit") or "", 0
+            )
+            yield NumberMatch(
+                float(value), m.start(), m.start() + len(m.group(0).rstrip()), m.group(0).rstrip()
+            )
+    for m in _KO_SINO.finditer(text):
+        sino = m.group(0)
+        if any(u in sino for u in "십백천만억") and not (len(sino) == 1 and sino in "십백"):
+            value = parse_han_number(sino.translate(_KO_SINO_TO_HAN))
+            yield NumberMatch(float(value), m.start(), m.end(), sino)

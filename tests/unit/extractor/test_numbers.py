@@ -8,7 +8,7 @@ from services.extractor.numbers import find_numbers, parse_han_number
 
 
 def values(text: str, lang: str) -> list[float]:
-    return [n.value for n in find_numbers(text, lang) if not n.year_like]
+    return [n.value for n in find_numbers(text, lang) if not n.year_like and not n.vague]
 
 
 @pytest.mark.parametrize(

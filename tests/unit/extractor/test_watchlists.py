@@ -93,6 +93,7 @@ def test_second_watchlist_without_code_change(tmp_path: Path) -> None:
         (("      en: [drones, Shahed drones]", "      en: [drones, Sha*hed]"), 31, "facts.0.after.en.1"),
         (("  threshold: 2", "  threshold: 2\n  tresh: 3"), 7, "rule.tresh"),
         (("    entities: [country:IR]", "    entities: [country:XX]"), 12, "concepts.iran.entities"),
+        (("    unit: drones", "    unit: drones\n    verbs: {en: [shipped]}"), 28, "facts.0"),
     ],
 )
 def test_errors_name_file_line_and_field(
