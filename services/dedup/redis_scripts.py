@@ -40,6 +40,8 @@ end
 local function key_of(kind, epoch, field, n)
   return prefix .. 'dd:' .. kind .. ':' .. epoch .. ':' .. bucket(field, n)
 end
+local band_prefix = {}
+for e = 1, ne do band_prefix[e] = prefix .. 'dd:b:' .. epochs[e] .. ':' end
 local touched = {}
 
 local out = {''}
@@ -59,10 +61,11 @@ end
 local hits, entries, order = {}, {}, {}
 for i = 1, #band_blob, BAND do
   local field = string.sub(band_blob, i, i + BAND - 1)
+  local b = bucket(field, index_buckets)
   local current = ''
   local mine = false
   for e = 1, ne do
-    local v = redis.call('HGET', key_of('b', epochs[e], field, index_buckets), field)
+    local v = redis.call('HGET', band_prefix[e] .. b, field)
     if v then
       if e == 1 then current = v end
       for s = 1, #v, ENTRY do
@@ -80,7 +83,7 @@ for i = 1, #band_blob, BAND do
   if not mine then
     local value = current .. own
     if #value > band_cap * ENTRY then value = string.sub(value, -band_cap * ENTRY) end
-    local key = key_of('b', epochs[1], field, index_buckets)
+    local key = band_prefix[1] .. b
     redis.call('HSET', key, field, value)
     touched[key] = true
   end
