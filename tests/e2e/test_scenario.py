@@ -67,8 +67,8 @@ async def test_scenario_alerts_once_per_story_and_per_development(tmp_path: Path
 
     roles = Counter(str(a["label"]["role"]) for a in by_kind["development"])  # type: ignore[index]
     expected_devs = sum(1 for line in run.lines if line["expect"]["role"] == "development")
-    assert roles["copy"] == 0, "a near-duplicate copy was alerted as a development"
     detail = "\n".join(f"{a['label']}: {a['title']} -> {a['changes']}" for a in by_kind["development"])
+    assert roles["copy"] == 0, f"a near-duplicate copy was alerted as a development:\n{detail}"
     assert roles["development"] == expected_devs, f"development alerts by role: {dict(roles)}\n{detail}"
     assert roles["same_event"] == 0, f"a same-event report with nothing new alerted:\n{detail}"
 
