@@ -226,7 +226,7 @@ class Run:
             text = (await client.get(f"http://127.0.0.1:{self.config.ports[service]}/metrics")).text
         total = 0.0
         for line in text.splitlines():
-            if not line.startswith(name + "{"):
+            if not (line.startswith(name + "{") or line.startswith(name + " ")):
                 continue
             head, _, value = line.rpartition(" ")
             if all(f'{k}="{v}"' in head for k, v in labels.items()):
