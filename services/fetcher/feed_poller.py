@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from services.fetcher import metrics
@@ -25,6 +26,7 @@ from services.fetcher.http_client import FetchError, HttpFetcher
 from services.fetcher.settings import FetchOptions
 from shared.ids import article_id, canonical_url
 from shared.logs import get_logger
+from shared.messages import ArticleRaw
 from shared.producer import Output
 
 log = get_logger(__name__)
@@ -184,15 +186,26 @@ class FeedPoller:
                 len(parsed.entries),
                 extra={"feed": feed.id},
             )
-        entries = parsed.entries[: self.options.max_entries_per_poll]
+        entries = publication_order(parsed.entries[: self.options.max_entries_per_poll])
         # Bounded: a feed of hundreds of entries must not open hundreds of Redis connections at once.
         limit = asyncio.Semaphore(self.options.max_inflight_articles * 2)
+        # Pages are fetched concurrently but published in publication order (each entry waits for
+        # the one before it), so downstream a story's first report arrives before its follow-ups.
+        turns = [asyncio.Event() for _ in entries]
 
-        async def handle(entry: FeedEntry) -> str:
-            async with limit:
-                return await self._handle_entry(entry, parsed.title)
+        async def handle(index: int, entry: FeedEntry) -> str:
+            try:
+                async with limit:
+                    prepared = await self._prepare_entry(entry, parsed.title)
+                if index:
+                    await turns[index - 1].wait()
+                if isinstance(prepared, str):
+                    return prepared
+                return await self._publish(entry, prepared)
+            finally:
+                turns[index].set()
 
-        results = await asyncio.gather(*(handle(e) for e in entries))
+        results = await asyncio.gather(*(handle(i, e) for i, e in enumerate(entries)))
         headers = response.headers
         await self.store.record_success(feed.id, headers.get("etag"), headers.get("last-modified"))
         new = sum(1 for r in results if r != "seen")
@@ -200,8 +213,8 @@ class FeedPoller:
             "ok", new=new, seen=len(results) - new, published=sum(1 for r in results if r == "published")
         )
 
-    async def _handle_entry(self, entry: FeedEntry, feed_title: str) -> str:
-        """'seen' | 'duplicate' (another entry or feed had the article) | 'published'."""
+    async def _prepare_entry(self, entry: FeedEntry, feed_title: str) -> str | ArticleRaw:
+        """'seen' | 'duplicate' (another entry or feed had the article) | the article to publish."""
         feed = self.feed
         if await self.store.entry_seen(feed.id, entry.entry_id):
             metrics.ENTRIES.labels(feed.id, "seen").inc()
@@ -210,7 +223,11 @@ class FeedPoller:
         if await self.store.url_seen(article_id(canonical_url(entry.link))):
             await self.store.mark_entry(feed.id, entry.entry_id)
             return "duplicate"
-        article = await self.builder.build(feed, entry, feed_title)
+        return await self.builder.build(feed, entry, feed_title)
+
+    async def _publish(self, entry: FeedEntry, article: ArticleRaw) -> str:
+        """Claim the article's URL, publish it (acks=all), then mark the entry seen."""
+        feed = self.feed
         if not await self.store.claim_url(article.article_id):
             await self.store.mark_entry(feed.id, entry.entry_id)
             return "duplicate"
@@ -223,3 +240,10 @@ class FeedPoller:
         metrics.ARTICLES_PUBLISHED.labels(feed.id, article.text_source).inc()
         log.debug("article published", extra={"feed": feed.id, "article_id": article.article_id})
         return "published"
+
+
+def publication_order(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """Oldest first: by date when every entry has one, else the reverse of the feed's (newest-first) order."""
+    if entries and all(e.published_at is not None for e in entries):
+        return sorted(entries, key=lambda e: e.published_at or datetime.min.replace(tzinfo=UTC))
+    return list(reversed(entries))
