@@ -73,7 +73,11 @@ def main(argv: list[str]) -> int:
             results.append({"stage": stage, "error": f"timed out after {timeout:.0f}s"})
     report = {
         "generated_at": datetime.now(UTC).isoformat(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "results": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
