@@ -6,6 +6,7 @@ a second loopback address so it does not hold the per-host slots of the other ca
     /feed/<file>            a corpus file ({PORT} replaced), content type from its extension
     /feed/gzip-bomb.xml     1 GB of zeros, gzip-encoded (about 1 MB on the wire)
     /feed/big-title.json    a JSON Feed item with a 300 000-character title, then a normal item
+    /feed/oversize-title.json  the same with a 4.5 MB title (above the 4 MB Kafka message limit)
     /feed/normal.xml        a normal RSS feed; ``add_normal(title)`` adds an item to it
     /page/big-length.html   50 MB page with Content-Length
     /page/big-chunked.html  50 MB page, chunked (no Content-Length)
@@ -120,6 +121,8 @@ class HostileSite:
                     self._send(200, site.bomb, "application/rss+xml", {"Content-Encoding": "gzip"})
                 elif path == "/feed/big-title.json":
                     self._send(200, _big_title_feed(), "application/feed+json")
+                elif path == "/feed/oversize-title.json":
+                    self._send(200, _big_title_feed(words=900_000), "application/feed+json")
                 elif path == "/feed/normal.xml":
                     with site._lock:
                         items = list(site.normal_items)
@@ -198,14 +201,16 @@ class HostileSite:
         return Slowloris
 
 
-def _big_title_feed() -> bytes:
+def _big_title_feed(words: int = 60_000) -> bytes:
+    """A JSON Feed whose first item has a title of ``words`` words (60 000: 300 000 characters;
+    900 000: 4.5 MB, above the 4 MB message limit but under the fetcher's 5 MB body cap)."""
     import json
 
     items = [
         {
             "id": "big-title-1",
             "url": "http://example.org/a/big-title-1",
-            "title": "Enormous title " + "very " * 60_000 + "long",
+            "title": "Enormous title " + "very " * words + "long",
             "content_text": "Summary under an enormous title.",
         },
         {

@@ -14,11 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient
-
 from services.pipeline import LocalPipeline, clear_redis_prefix, wait_healthy
 from tests.kafka_helpers import free_port
-from tests.reliability.support import GroupsConfig, Kafka, peak_rss_mb, redis_used_memory
+from tests.reliability.support import GroupsConfig, Kafka, delete_namespace, peak_rss_mb, redis_used_memory
 from tests.reliability.synthetic import synthetic_articles
 
 SERVICES = ("extractor", "dedup")
@@ -68,15 +66,6 @@ class LoadResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-async def _delete_topics(bootstrap: str, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.delete_topics(topics)
-    finally:
-        await admin.close()
 
 
 async def run_load(
@@ -178,10 +167,7 @@ async def run_load(
     finally:
         result.exit_codes = {k: v for k, v in pipeline.stop().items()}
         await clear_redis_prefix(redis_url, config.redis_prefix)
-        try:
-            await _delete_topics(bootstrap, [*topics.all(), f"{topics.alerts}.dlq"])
-        except Exception as exc:  # cleanup only: report, do not mask the result
-            print(f"[load] could not delete topics of {namespace}: {exc}")
+        await delete_namespace(bootstrap, topics)
     return result
 
 

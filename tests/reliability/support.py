@@ -21,9 +21,11 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.pipeline import PipelineConfig
+from shared.settings import Topics
 from tests.kafka_helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,6 +239,19 @@ class Kafka:
             await consumer._client.force_metadata_update()
             await asyncio.sleep(0.2)
         raise RuntimeError(f"topic {topic} has no partitions (does it exist?)")
+
+
+async def delete_namespace(bootstrap: str, topics: Topics) -> None:
+    """Delete a test namespace's topics (cleanup only: a failure is printed, not raised)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        try:
+            await admin.delete_topics([*topics.all(), f"{topics.alerts}.dlq"])
+        finally:
+            await admin.close()
+    except Exception as exc:
+        print(f"[reliability] could not delete the topics of {topics.raw}: {exc}")
 
 
 async def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
