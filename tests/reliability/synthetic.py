@@ -5,7 +5,9 @@ Each article is assembled from a headline template and 3-6 body sentences drawn 
 numbers, places, outlets and dates varied, so articles are not near-duplicates of each other.
 About ``relevant_share`` of them are about North Korea-Russia military cooperation (the shipped
 watchlist); the rest are everyday news and hard negatives (the war without North Korea, North
-Korean missile tests without Russia).
+Korean missile tests without Russia). Two hard negatives in one article read as North Korea and
+Russia at war, which the watchlist rightly tags relevant: with the default 0.15, about 20 % of the
+articles are tagged relevant.
 """
 
 from __future__ import annotations
