@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -30,9 +31,14 @@ class Output:
     value: Envelope | bytes
     headers: Headers = field(default_factory=tuple)
 
+    @cached_property
+    def payload_bytes(self) -> bytes:
+        """The serialised value (computed once: checked for size, then sent)."""
+        return self.value if isinstance(self.value, bytes) else encode(self.value)
+
     def payload(self) -> bytes:
         """The serialised value."""
-        return self.value if isinstance(self.value, bytes) else encode(self.value)
+        return self.payload_bytes
 
 
 def backoff_delay(attempt: int, initial: float, cap: float) -> float:

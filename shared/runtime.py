@@ -31,7 +31,7 @@ from shared.errors import PermanentError
 from shared.health_server import HealthServer
 from shared.logs import get_logger, setup_logging
 from shared.messages import utc_now
-from shared.producer import Output, Producer, backoff_delay
+from shared.producer import MAX_MESSAGE_BYTES, Output, Producer, backoff_delay
 from shared.settings import ServiceSettings, dlq_topic
 
 log = get_logger(__name__)
@@ -113,12 +113,22 @@ def decode(model: type[M], value: bytes | None) -> M:
         raise PermanentError("empty message (tombstone)")
     try:
         data = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PermanentError(f"undecodable JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, absurd nesting
+        raise PermanentError(f"undecodable JSON: {type(exc).__name__}: {exc}") from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise PermanentError(f"schema-invalid {model.__name__}: {exc.error_count()} errors: {exc}") from exc
+
+
+def check_output_sizes(outputs: Sequence[Output]) -> None:
+    """An output the broker can never accept makes its input a PermanentError (DLQ), not a crash loop."""
+    for output in outputs:
+        size = len(output.payload())
+        if size > MAX_MESSAGE_BYTES:
+            raise PermanentError(
+                f"output to {output.topic} is {size} bytes, over the {MAX_MESSAGE_BYTES}-byte message limit"
+            )
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -243,6 +253,7 @@ class ConsumerRuntime(Generic[M]):
             try:
                 message = decode(self.handler.model, value)
                 outs = list(await self.handler.handle(message, record))
+                check_output_sizes(outs)
             except PermanentError as exc:
                 return [self._dead_letter(record, value or b"", exc)]
             except asyncio.CancelledError:

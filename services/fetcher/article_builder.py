@@ -26,6 +26,23 @@ log = get_logger(__name__)
 _PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 
+# Display fields from feeds are untrusted and unbounded: clip them so every article fits a Kafka
+# message (the text is capped separately by ``max_text_chars``).
+MAX_TITLE_CHARS = 1000
+MAX_NAME_CHARS = 200
+MAX_AUTHORS = 20
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_list(names: list[str]) -> list[str]:
+    """At most ``MAX_AUTHORS`` names of at most ``MAX_NAME_CHARS`` characters each."""
+    return [clip(n, MAX_NAME_CHARS) for n in names[:MAX_AUTHORS]]
+
+
 class ArticleBuilder:
     """Builds article messages; ``max_inflight`` pages are fetched/extracted at once (all feeds)."""
 
@@ -43,7 +60,7 @@ class ArticleBuilder:
                 page = await self._page(feed, entry)
         fetched_at = utc_now()
         site = page.site_name if page is not None else None
-        source = feed.source or entry.source or site or feed_title or feed.id
+        source = clip(feed.source or entry.source or site or feed_title or feed.id, MAX_NAME_CHARS)
         if page is not None and page.text:
             canonical = canonical_url(page.canonical_url or entry.link)
             return ArticleRaw(
@@ -53,13 +70,13 @@ class ArticleBuilder:
                 canonical_url=canonical,
                 feed_id=feed.id,
                 source=source,
-                title=entry.title or page.title,
+                title=clip(entry.title or page.title, MAX_TITLE_CHARS),
                 text=page.text,
                 text_source="page",
                 lang=page.lang,
                 published_at=page.published_at or entry.published_at,
                 fetched_at=fetched_at,
-                authors=page.authors or list(entry.authors),
+                authors=clip_list(page.authors or list(entry.authors)),
                 content_sha256=page.content_sha256,
             )
         canonical = canonical_url(entry.link)
@@ -72,13 +89,13 @@ class ArticleBuilder:
             canonical_url=canonical,
             feed_id=feed.id,
             source=source,
-            title=entry.title or (page.title if page else ""),
+            title=clip(entry.title or (page.title if page else ""), MAX_TITLE_CHARS),
             text=text,
             text_source="feed",
             lang=detect_language(f"{entry.title}\n{text}", hint),
             published_at=entry.published_at or (page.published_at if page else None),
             fetched_at=fetched_at,
-            authors=list(entry.authors),
+            authors=clip_list(list(entry.authors)),
             content_sha256=content_sha256(text),
         )
 

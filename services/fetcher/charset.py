@@ -48,6 +48,23 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
     return None
 
 
+def _repair_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return bytes(bad).decode("cp1252", "replace"), error.end
+
+
+_CP1252_REPAIR = "wirewatch-cp1252-repair"
+codecs.register_error(_CP1252_REPAIR, _repair_as_cp1252)
+
+
+def _mostly_utf8(body: bytes, declared_utf8: bool) -> bool:
+    """True when invalid UTF-8 bytes are rare (5% of the body when declared UTF-8, else 1%)."""
+    invalid = body.decode("utf-8", "replace").count("\ufffd")
+    return invalid <= len(body) * (0.05 if declared_utf8 else 0.01)
+
+
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Bytes -> (text, encoding used). Never raises; undecodable bytes become U+FFFD."""
     for bom, name in _BOMS:
@@ -66,6 +83,10 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
     lenient = body.decode("utf-8", "replace")
     if lenient.count("\ufffd") <= max(2, len(lenient) * _MAX_BAD_UTF8_RATIO):
         return lenient, "utf-8"
+    if declared in (None, "utf-8") and _mostly_utf8(body, declared == "utf-8"):
+        # UTF-8 with stray single-byte characters (a CMS pasting Latin-1 into UTF-8): keep the
+        # UTF-8 and read only the invalid bytes as cp1252, instead of re-decoding everything.
+        return body.decode("utf-8", _CP1252_REPAIR), "utf-8"
     from charset_normalizer import from_bytes
 
     best = from_bytes(body[:200_000]).best()

@@ -27,7 +27,7 @@ from services.fetcher.settings import FetchOptions
 from shared.ids import article_id, canonical_url
 from shared.logs import get_logger
 from shared.messages import ArticleRaw
-from shared.producer import Output
+from shared.producer import MAX_MESSAGE_BYTES, Output
 
 log = get_logger(__name__)
 
@@ -86,6 +86,7 @@ class FeedPoller:
         self.options, self.http, self.store = deps.options, deps.http, deps.store
         self.builder, self.publisher, self.topic = deps.builder, deps.publisher, deps.topic
         self.polls = 0
+        self.local_error_streak = 0  # consecutive failed polls in this process
         self.last_outcome: PollOutcome | None = None
 
     async def run(self) -> None:
@@ -118,10 +119,12 @@ class FeedPoller:
         except Exception as exc:
             result = getattr(exc, "result", "error")
             metrics.FETCH.labels(feed.id, "feed", result).inc()
+            self.local_error_streak += 1
             try:
                 streak = await self.store.record_error(feed.id, f"{result}: {exc}")
             except Exception:
-                streak = self.polls  # Redis down too: back off on the local count
+                # Redis down too: back off on this process's own count of consecutive failures
+                streak = self.local_error_streak
             metrics.FEED_ERROR_STREAK.labels(feed.id).set(streak)
             delay = error_delay(
                 streak, opts.error_backoff_initial, opts.error_backoff_max, feed.poll_interval
@@ -141,6 +144,7 @@ class FeedPoller:
             self.last_outcome = PollOutcome(result)
             return delay
         self.last_outcome = outcome
+        self.local_error_streak = 0
         metrics.FETCH.labels(feed.id, "feed", outcome.result).inc()
         metrics.FEED_LAST_SUCCESS.labels(feed.id).set(time.time())
         metrics.FEED_ERROR_STREAK.labels(feed.id).set(0)
@@ -231,8 +235,18 @@ class FeedPoller:
         if not await self.store.claim_url(article.article_id):
             await self.store.mark_entry(feed.id, entry.entry_id)
             return "duplicate"
+        output = Output(self.topic, article.article_id, article)
+        if len(output.payload()) > MAX_MESSAGE_BYTES:  # cannot ever be written: skip, do not fail the feed
+            metrics.FETCH.labels(feed.id, "page", "too_large").inc()
+            log.error(
+                "article skipped: %d bytes is over the Kafka message limit",
+                len(output.payload()),
+                extra={"feed": feed.id, "article_id": article.article_id},
+            )
+            await self.store.mark_entry(feed.id, entry.entry_id)
+            return "duplicate"
         try:
-            await self.publisher.send_all([Output(self.topic, article.article_id, article)])
+            await self.publisher.send_all([output])
         except BaseException:
             await asyncio.shield(self.store.release_url(article.article_id))
             raise

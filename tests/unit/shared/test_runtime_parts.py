@@ -66,3 +66,19 @@ async def test_config_watcher_keeps_last_good(tmp_path: Path) -> None:
     path.write_text(json.dumps({"value": 22}), encoding="utf-8")
     assert await watcher.check()
     assert watcher.current == 22 and seen == [22] and watcher.last_error is None
+
+
+def test_absurdly_nested_json_is_permanent_not_retried_forever() -> None:
+    with pytest.raises(PermanentError, match="RecursionError"):
+        decode(ArticleRaw, b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_an_output_over_the_message_limit_is_permanent() -> None:
+    from shared.producer import MAX_MESSAGE_BYTES, Output
+    from shared.runtime import check_output_sizes
+
+    small = Output("t", "k", b"x" * 100)
+    check_output_sizes([small])
+    assert small.payload() is small.payload()  # serialised once, then reused for sending
+    with pytest.raises(PermanentError, match="message limit"):
+        check_output_sizes([small, Output("t", "k", b"x" * (MAX_MESSAGE_BYTES + 1))])
