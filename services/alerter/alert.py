@@ -60,9 +60,15 @@ def change_key(changes: list[Change]) -> str:
 def event_alert_id(event: StoryEvent, route: str) -> str:
     """The idempotency key of one story event on one route: hash(story, kind, change, route).
 
-    A redelivered event, or a second event reporting the same change, gives the same id.
+    A redelivered event, or a second event reporting the same change, gives the same id. A
+    ``member`` event has no change: its article is what is new (routes may opt in to members).
     """
-    change = "" if event.kind == "new_story" else change_key(event.story.what_changed)
+    if event.kind == "new_story":
+        change = ""
+    elif event.kind == "member":
+        change = f"member:{event.article.article_id}"
+    else:
+        change = change_key(event.story.what_changed)
     return short_hash(event.story_id, event.kind, change, route, length=32)
 
 

@@ -283,3 +283,13 @@ async def test_growing_keys_have_ttls(tmp_path: Path) -> None:
 
 def test_t0_is_utc() -> None:
     assert T0.tzinfo is UTC
+
+
+def test_member_events_of_one_story_get_distinct_alert_ids() -> None:
+    from services.alerter.alert import event_alert_id
+    from tests.unit.alerter.factories import event
+
+    first = event("member", "s1", article_id="1" * 32)
+    second = event("member", "s1", article_id="2" * 32)
+    assert event_alert_id(first, "r") != event_alert_id(second, "r")
+    assert event_alert_id(first, "r") == event_alert_id(event("member", "s1", article_id="1" * 32), "r")
