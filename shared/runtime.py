@@ -62,6 +62,9 @@ class ConsumerSpec:
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 30.0
     max_poll_interval_ms: int = 15 * 60 * 1000
+    # Process a batch's records one by one in broker-timestamp order across partitions instead of
+    # partition-concurrently: for handlers whose decisions depend on arrival order (dedup).
+    ordered: bool = False
 
     @property
     def dlq(self) -> str:
@@ -215,21 +218,29 @@ class ConsumerRuntime(Generic[M]):
         log.info("consuming", extra={"topic": self.spec.source_topic, "group": self.spec.group_id})
 
     async def _process_batch(self, batch: dict[TopicPartition, list[Any]]) -> None:
-        # Partitions are independent: process them concurrently, each in offset order.
-        results = await asyncio.gather(*(self._process_partition(recs) for recs in batch.values()))
-        outputs = [o for outs, _ in results for o in outs]
+        if self.spec.ordered:
+            merged = sorted(
+                (r for recs in batch.values() for r in recs),
+                key=lambda r: (r.timestamp, r.partition, r.offset),
+            )
+            outputs, done = await self._process_records(merged)
+            offsets = {tp: done[tp.partition] for tp in batch if tp.partition in done}
+        else:
+            # Partitions are independent: process them concurrently, each in offset order.
+            results = await asyncio.gather(*(self._process_records(recs) for recs in batch.values()))
+            outputs = [o for outs, _ in results for o in outs]
+            offsets = {tp: nxt[tp.partition] for tp, (_, nxt) in zip(batch, results, strict=True) if nxt}
         # Durability order: outputs are acknowledged by the broker (acks=all) BEFORE the offsets
         # are committed. A crash between the two redelivers the batch; consumers are idempotent,
         # so that costs a duplicate message, never a lost one.
         await self.producer.send_all(outputs)
-        offsets = {tp: nxt for tp, (_, nxt) in zip(batch, results, strict=True) if nxt is not None}
         if offsets:
             await self._commit(offsets)
 
-    async def _process_partition(self, records: list[Any]) -> tuple[list[Output], int | None]:
-        """Handle records in order; returns outputs and the next offset to commit (None: nothing)."""
+    async def _process_records(self, records: list[Any]) -> tuple[list[Output], dict[int, int]]:
+        """Handle records in order; returns outputs and the next offset to commit per partition."""
         outputs: list[Output] = []
-        next_offset: int | None = None
+        next_offset: dict[int, int] = {}
         for raw in records:
             record = Record(
                 raw.topic,
@@ -242,7 +253,7 @@ class ConsumerRuntime(Generic[M]):
             if handled is None:  # stop requested while retrying: do not commit past this record
                 break
             outputs.extend(handled)
-            next_offset = raw.offset + 1
+            next_offset[raw.partition] = raw.offset + 1
         return outputs, next_offset
 
     async def _handle_one(self, record: Record, value: bytes | None) -> list[Output] | None:
