@@ -126,3 +126,15 @@ def start_service(module: str, env: dict[str, str], log_path: Path) -> subproces
     return subprocess.Popen(
         [sys.executable, "-m", module], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
     )
+
+
+def _host_port(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def missing_stack() -> list[str]:
+    """Which of kafka / redis (from scripts/stack.sh) do not answer."""
+    kafka = _host_port(BOOTSTRAP)
+    redis_addr = _host_port(REDIS_URL.split("//", 1)[1].split("/", 1)[0])
+    return [name for name, addr in (("kafka", kafka), ("redis", redis_addr)) if not port_open(*addr)]

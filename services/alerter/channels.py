@@ -11,7 +11,6 @@ import asyncio
 import json
 import sys
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from services.alerter.clock import Clock
 from services.alerter.routes import Channel
 from services.alerter.slack_format import console_text, slack_message
 from services.alerter.webhook_payload import build_payload, payload_bytes
+from shared.retry_after import parse_retry_after
 from shared.webhook_signature import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 
 USER_AGENT = "wirewatch-alerter/1"
@@ -36,22 +36,6 @@ class DeliveryError(Exception):
     ):
         super().__init__(reason)
         self.reason, self.retryable, self.retry_after, self.status = reason, retryable, retry_after, status
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (None if absent/invalid)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, moment.timestamp() - now)
 
 
 class Sink(Protocol):

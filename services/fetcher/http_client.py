@@ -12,8 +12,6 @@ import asyncio
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -21,6 +19,7 @@ import httpx
 from services.fetcher import metrics, ssrf
 from services.fetcher.host_limiter import HostDeferred, HostLimiter
 from services.fetcher.settings import FetchOptions
+from shared.retry_after import parse_retry_after
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -103,22 +102,6 @@ class FetchResponse:
         """The Content-Type header."""
         value = self.headers.get("content-type")
         return str(value) if value is not None else None
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds from now (delta-seconds or an HTTP date); ``None`` if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class _Decoder:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kafka_helpers import BOOTSTRAP, REDIS_URL, port_open
-
-
-def _host_port(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    return host or "127.0.0.1", int(port)
+from tests.kafka_helpers import missing_stack
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _real_stack() -> None:
-    kafka = _host_port(BOOTSTRAP)
-    redis_addr = _host_port(REDIS_URL.split("//", 1)[1].split("/", 1)[0])
-    missing = [name for name, addr in (("kafka", kafka), ("redis", redis_addr)) if not port_open(*addr)]
+    missing = missing_stack()
     if missing:
         pytest.fail(f"{', '.join(missing)} not reachable: start the stack with `scripts/stack.sh up`")

@@ -156,7 +156,7 @@ async def test_raw_deflate_is_accepted() -> None:
 
 
 def test_parse_retry_after() -> None:
-    now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC).timestamp()
     assert parse_retry_after("30") == 30
     assert parse_retry_after("Sun, 01 Nov 2026 12:01:00 GMT", now) == 60
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
