@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import rensa
+
+from shared.textnorm import normalise
 
 MINHASH_SEED = 20241021
 BAND_HASH_BYTES = 5  # a false band match only costs a signature comparison
@@ -72,25 +73,6 @@ _CJK = re.compile(
 )
 
 
-class _PunctuationToSpace(dict[int, str]):
-    """``str.translate`` table filled on first sight of each character: P*, S*, C* -> space."""
-
-    def __missing__(self, codepoint: int) -> str:
-        ch = chr(codepoint)
-        value = " " if unicodedata.category(ch)[0] in "PSC" else ch
-        self[codepoint] = value
-        return value
-
-
-_TABLE = _PunctuationToSpace()
-
-
-def fast_normalise(text: str) -> str:
-    """Exactly ``shared.textnorm.normalise`` (a unit test holds them equal), ~3x faster: the
-    per-character category lookup is cached in a translate table instead of recomputed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().translate(_TABLE).split())
-
-
 def cjk_share(text: str) -> float:
     """Share of CJK/Hangul/kana characters among the first 2,000 characters."""
     sample = text[:2000]
@@ -103,7 +85,7 @@ _PRIME = np.uint64(1099511628211)
 
 
 def shingle_hashes(norm: str, size: int, cjk_size: int) -> tuple[npt.NDArray[np.uint64], int]:
-    """64-bit hashes of the character shingles of normalised text (``fast_normalise``; shorter,
+    """64-bit hashes of the character shingles of normalised text (``shared.textnorm.normalise``; shorter,
     space-free shingles for CJK-heavy text), sorted, duplicates kept; and the number of distinct ones.
 
     A polynomial rolling hash over code points in numpy: about ten times faster than slicing
@@ -156,7 +138,7 @@ class Fingerprinter:
 
     def fingerprint(self, text: str) -> Fingerprint:
         """Fingerprint of an article's main text (the title is left out: copies often retitle)."""
-        norm = fast_normalise(strip_boilerplate(text))
+        norm = normalise(strip_boilerplate(text))
         content_key = hashlib.sha256(norm.encode("utf-8")).digest()[:8]
         hashes, distinct = shingle_hashes(norm, self.shingle_size, self.cjk_size)
         if not distinct:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 
-from services.dedup.fingerprint import Fingerprinter, fast_normalise, similarity, strip_boilerplate
+from services.dedup.fingerprint import Fingerprinter, similarity, strip_boilerplate
 from shared.textnorm import normalise
 from tests.unit.dedup import texts
 
@@ -78,8 +81,11 @@ def test_empty_text_has_no_signature() -> None:
         "",
     ],
 )
-def test_fast_normalise_equals_the_shared_normaliser(text: str) -> None:
-    assert fast_normalise(text) == normalise(text)
+def test_table_normaliser_equals_the_per_character_definition(text: str) -> None:
+    # the definition: NFKC, casefold, every P*/S*/C* character a space, whitespace collapsed
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    spaced = "".join(" " if unicodedata.category(ch)[0] in "PSC" else ch for ch in folded)
+    assert normalise(text) == re.sub(r"\s+", " ", spaced).strip()
 
 
 def test_unrelated_texts_estimate_near_zero_despite_8_bit_collisions() -> None:
