@@ -88,6 +88,27 @@ class Producer:
         if self._client is not None:
             await self._client.stop()
 
+    async def send_ordered(self, outputs: Sequence[Output], enqueued: asyncio.Event) -> None:
+        """Like ``send_all``, but sets ``enqueued`` as soon as the messages are in the producer's
+        buffer (their order is fixed from then on), before waiting for the acks. A caller that
+        publishes a sequence lets the next item go on ``enqueued`` instead of the slower ack."""
+        try:
+            futures = [
+                await self._producer.send(
+                    o.topic, o.payload(), key=o.key.encode("utf-8"), headers=list(o.headers)
+                )
+                for o in outputs
+            ]
+        finally:
+            enqueued.set()
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        failed = [o for o, r in zip(outputs, results, strict=True) if isinstance(r, BaseException)]
+        for o, r in zip(outputs, results, strict=True):
+            if not isinstance(r, BaseException):
+                metrics.PRODUCED.labels(self.service, o.topic).inc()
+        if failed:
+            await self.send_all(failed)
+
     async def send_all(self, outputs: Sequence[Output]) -> None:
         """Send every output and wait for acks=all; failed sends are retried with backoff.
 

@@ -43,6 +43,9 @@ class Publisher(Protocol):
     async def send_all(self, outputs: Sequence[Output]) -> None:
         """Send and wait for acknowledgement."""
 
+    async def send_ordered(self, outputs: Sequence[Output], enqueued: asyncio.Event) -> None:
+        """Send, set ``enqueued`` once the order is fixed, then wait for acknowledgement."""
+
 
 @dataclass(frozen=True)
 class PollOutcome:
@@ -198,15 +201,16 @@ class FeedPoller:
         turns = [asyncio.Event() for _ in entries]
 
         async def handle(index: int, entry: FeedEntry) -> str:
+            previous = turns[index - 1] if index else None
             try:
                 async with limit:
                     prepared = await self._prepare_entry(entry, parsed.title)
-                if index:
-                    await turns[index - 1].wait()
                 if isinstance(prepared, str):
                     return prepared
-                return await self._publish(entry, prepared)
+                return await self._publish(entry, prepared, previous, turns[index])
             finally:
+                if previous is not None:  # never let a later entry overtake: wait, then pass on
+                    await previous.wait()
                 turns[index].set()
 
         results = await asyncio.gather(*(handle(i, e) for i, e in enumerate(entries)))
@@ -229,8 +233,13 @@ class FeedPoller:
             return "duplicate"
         return await self.builder.build(feed, entry, feed_title)
 
-    async def _publish(self, entry: FeedEntry, article: ArticleRaw) -> str:
-        """Claim the article's URL, publish it (acks=all), then mark the entry seen."""
+    async def _publish(
+        self, entry: FeedEntry, article: ArticleRaw, previous: asyncio.Event | None, turn: asyncio.Event
+    ) -> str:
+        """Claim the article's URL, publish it after ``previous`` (acks=all), then mark the entry seen.
+
+        ``turn`` is set once this article is in the producer's buffer, so the next entry can go
+        without waiting for this one's acknowledgement (the order is fixed by then)."""
         feed = self.feed
         if not await self.store.claim_url(article.article_id):
             await self.store.mark_entry(feed.id, entry.entry_id)
@@ -245,8 +254,10 @@ class FeedPoller:
             )
             await self.store.mark_entry(feed.id, entry.entry_id)
             return "duplicate"
+        if previous is not None:
+            await previous.wait()
         try:
-            await self.publisher.send_all([output])
+            await self.publisher.send_ordered([output], turn)
         except BaseException:
             await asyncio.shield(self.store.release_url(article.article_id))
             raise

@@ -3,6 +3,7 @@ Redis prefix (keys deleted afterwards), a publisher that records outputs, and se
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,6 +103,10 @@ class RecordingPublisher:
 
     async def send_all(self, outputs: Sequence[Output]) -> None:
         self.outputs.extend(outputs)
+
+    async def send_ordered(self, outputs: Sequence[Output], enqueued: asyncio.Event) -> None:
+        self.outputs.extend(outputs)
+        enqueued.set()
 
     @property
     def articles(self) -> list[ArticleRaw]:
