@@ -58,7 +58,14 @@ import redis.asyncio as aioredis
 
 from bench.synthetic import corpus
 from services.fetcher.replay import ReplayItem, ReplayServer, load_html_dir
-from services.pipeline import SERVICES, LocalPipeline, PipelineConfig, clear_redis_prefix, wait_healthy
+from services.pipeline import (
+    SERVICES,
+    LocalPipeline,
+    PipelineConfig,
+    clear_redis_prefix,
+    wait_healthy,
+    write_webhook_configs,
+)
 from tests.webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,28 +161,15 @@ def free_port() -> int:
 
 def write_configs(directory: Path, feed_url: str) -> dict[str, Path]:
     """Feeds (one feed, 1 s poll, no jitter) and alerting (one webhook route, no throttle)."""
-    feeds = directory / "feeds.yaml"
-    feeds.write_text(
-        f"feeds:\n  - id: bench\n    url: {feed_url}\n    kind: rss\n    poll_interval: {POLL_SECONDS}\n"
-        "    jitter: 0\n    allow_private: true\n",
-        encoding="utf-8",
+    return write_webhook_configs(
+        directory,
+        feed_url,
+        route="bench",
+        hook_env="WIREWATCH_BENCH_HOOK",
+        feed_id="bench",
+        poll_seconds=POLL_SECONDS,
+        kinds=("new_story", "development", "member"),
     )
-    alerting = directory / "alerting.yaml"
-    alerting.write_text(
-        "version: 1\n"
-        "defaults:\n"
-        "  throttle: {min_interval_seconds: 0}\n"
-        "  retry: {budget_seconds: 600, initial_seconds: 0.5, max_seconds: 5}\n"
-        "channels:\n"
-        "  hook: {type: webhook, url_env: WIREWATCH_BENCH_HOOK_URL, secret_env: WIREWATCH_BENCH_HOOK_SECRET,"
-        " timeout_seconds: 10}\n"
-        "routes:\n"
-        "  - name: bench\n"
-        "    match: {kinds: [new_story, development, member]}\n"
-        "    channels: [hook]\n",
-        encoding="utf-8",
-    )
-    return {"feeds": feeds, "alerting": alerting}
 
 
 class Run:

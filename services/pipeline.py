@@ -176,3 +176,42 @@ async def wait_healthy(ports: dict[str, int], timeout: float = 60.0) -> None:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{service} did not become healthy on port {port}")
                 await asyncio.sleep(0.2)
+
+
+def write_webhook_configs(
+    directory: Path,
+    feed_url: str,
+    *,
+    route: str,
+    hook_env: str,
+    feed_id: str,
+    poll_seconds: float = 1.0,
+    kinds: tuple[str, ...] = ("new_story", "development"),
+) -> dict[str, Path]:
+    """A feeds file with one local feed and an alerting file with one signed webhook route, no throttle.
+
+    The webhook URL and signing key are read from ``<hook_env>_URL`` / ``<hook_env>_SECRET``.
+    Used by the end-to-end and reliability tests and the pipeline benchmark.
+    """
+    feeds = directory / "feeds.yaml"
+    feeds.write_text(
+        f"feeds:\n  - id: {feed_id}\n    url: {feed_url}\n    kind: rss\n"
+        f"    poll_interval: {poll_seconds}\n    jitter: 0\n    allow_private: true\n",
+        encoding="utf-8",
+    )
+    alerting = directory / "alerting.yaml"
+    alerting.write_text(
+        "version: 1\n"
+        "defaults:\n"
+        "  throttle: {min_interval_seconds: 0}\n"
+        "  retry: {budget_seconds: 600, initial_seconds: 0.5, max_seconds: 5}\n"
+        "channels:\n"
+        f"  hook: {{type: webhook, url_env: {hook_env}_URL, secret_env: {hook_env}_SECRET,"
+        " timeout_seconds: 10}\n"
+        "routes:\n"
+        f"  - name: {route}\n"
+        f"    match: {{kinds: [{', '.join(kinds)}]}}\n"
+        "    channels: [hook]\n",
+        encoding="utf-8",
+    )
+    return {"feeds": feeds, "alerting": alerting}

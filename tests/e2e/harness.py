@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.pipeline import SERVICES, LocalPipeline, PipelineConfig, clear_redis_prefix, wait_healthy
+from services.pipeline import (
+    SERVICES,
+    LocalPipeline,
+    PipelineConfig,
+    clear_redis_prefix,
+    wait_healthy,
+    write_webhook_configs,
+)
 from tests.kafka_helpers import REDIS_URL, consume_all, free_port
 from tests.webhook_receiver import Received, WebhookReceiver
 
@@ -39,37 +46,15 @@ def independent_verify(secret: str, headers: dict[str, str], body: bytes, tolera
 
 
 def write_configs(directory: Path, replay_port: int, poll_seconds: float = 1.0) -> dict[str, Path]:
-    """Feeds and alerting config for a scenario run."""
-    feeds = directory / "feeds.yaml"
-    feeds.write_text(
-        "feeds:\n"
-        "  - id: e2e-replay\n"
-        f"    url: http://127.0.0.1:{replay_port}/rss.xml\n"
-        "    kind: rss\n"
-        f"    poll_interval: {poll_seconds}\n"
-        "    jitter: 0\n"
-        "    allow_private: true\n",
-        encoding="utf-8",
+    """Feeds and alerting config for a scenario run (webhook from WIREWATCH_E2E_HOOK_URL/_SECRET)."""
+    return write_webhook_configs(
+        directory,
+        f"http://127.0.0.1:{replay_port}/rss.xml",
+        route="e2e",
+        hook_env="WIREWATCH_E2E_HOOK",
+        feed_id="e2e-replay",
+        poll_seconds=poll_seconds,
     )
-    alerting = directory / "alerting.yaml"
-    alerting.write_text(
-        "version: 1\n"
-        "defaults:\n"
-        "  throttle: {min_interval_seconds: 0}\n"
-        "  retry: {budget_seconds: 600, initial_seconds: 0.5, max_seconds: 5}\n"
-        "channels:\n"
-        "  hook:\n"
-        "    type: webhook\n"
-        "    url_env: WIREWATCH_E2E_HOOK_URL\n"
-        "    secret_env: WIREWATCH_E2E_HOOK_SECRET\n"
-        "    timeout_seconds: 10\n"
-        "routes:\n"
-        "  - name: e2e\n"
-        "    match: {kinds: [new_story, development]}\n"
-        "    channels: [hook]\n",
-        encoding="utf-8",
-    )
-    return {"feeds": feeds, "alerting": alerting}
 
 
 @dataclass
