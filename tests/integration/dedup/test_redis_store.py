@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -25,17 +24,6 @@ from tests.unit.dedup.texts import NOW, article, fact
 
 pytestmark = pytest.mark.redis
 CONFIG = DedupConfig(horizon_days=2)
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    name = f"test-dedup-{uuid.uuid4().hex[:10]}:"
-    yield name
-    client = connect(REDIS_URL)
-    keys = [k async for k in client.scan_iter(match=name + "*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from shared.messages import encode
-from shared.redis_store import connect
 from shared.settings import Topics
-from tests.kafka_helpers import REDIS_URL, consume_all, free_port, make_namespace, produce, start_service
+from tests.kafka_helpers import consume_all, free_port, make_namespace, produce, start_service
 from tests.unit.dedup import texts
 from tests.unit.dedup.test_engine import NIS_ENTITIES, NIS_FACT
 from tests.unit.dedup.texts import NOW, article
@@ -30,17 +29,6 @@ COPIES = 24
 @pytest.fixture
 async def topics() -> Topics:
     return await make_namespace("dd")
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    name = f"test-dedup-{uuid.uuid4().hex[:10]}:"
-    yield name
-    client = connect(REDIS_URL)
-    keys = [k async for k in client.scan_iter(match=name + "*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 @pytest.fixture
