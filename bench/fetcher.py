@@ -11,6 +11,9 @@ Baselines, measured in the same run on the same decompressed pages:
 - ``plain_2proc``: the same loop split over a 2-process pool (the measured "2 cores" baseline).
 ``ratio_vs_plain_x2`` = fetcher pages/s / (plain_1proc x 2) (the issue's scaling: linear, the ideal);
 ``ratio_vs_plain_2proc`` = fetcher pages/s / plain_2proc (measured on this 2-core machine).
+``ratio_cpu`` = plain CPU per page / the fetcher's CPU per page (main process + workers + replay
+server, measured from /proc inside the timed window): the wall-clock ratios depend on what else
+runs on the machine, this one does not much. Broker and Redis CPU are not counted in it.
 Memory: the kernel's peak RSS (VmHWM) of the fetcher process plus each extraction worker, summed;
 the replay server and the baselines run in other processes and are not counted.
 
@@ -49,15 +52,15 @@ def _load_pages() -> list[bytes]:
     return [gzip.decompress(p.read_bytes()) for p in sorted(PAGES_DIR.glob("*.html.gz"))]
 
 
-def _plain_loop(pages: list[bytes]) -> tuple[int, float]:
-    """Worker: plain trafilatura.extract over pages; returns (pages, seconds)."""
+def _plain_loop(pages: list[bytes]) -> tuple[int, float, float]:
+    """Worker: plain trafilatura.extract over pages; returns (pages, seconds, CPU seconds)."""
     import trafilatura
 
     trafilatura.extract(pages[0])  # warm up (imports, caches) outside the timed loop
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for page in pages:
         trafilatura.extract(page)
-    return len(pages), time.perf_counter() - started
+    return len(pages), time.perf_counter() - started, time.process_time() - cpu
 
 
 def _warm(_: int = 0) -> bool:
@@ -67,11 +70,12 @@ def _warm(_: int = 0) -> bool:
     return True
 
 
-def plain_baselines(pages: list[bytes]) -> tuple[float, float]:
-    """(pages/s of one process, pages/s of a 2-process pool), each in spawned processes."""
+def plain_baselines(pages: list[bytes]) -> tuple[float, float, float]:
+    """(pages/s of one process, pages/s of a 2-process pool, CPU seconds per page of the one
+    process), each in spawned processes."""
     spawn = get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        count, seconds = pool.submit(_plain_loop, pages).result()
+        count, seconds, cpu = pool.submit(_plain_loop, pages).result()
     one = count / seconds
     with ProcessPoolExecutor(2, mp_context=spawn) as pool:
         list(pool.map(_warm, range(2)))
@@ -79,7 +83,7 @@ def plain_baselines(pages: list[bytes]) -> tuple[float, float]:
         started = time.perf_counter()
         list(pool.map(_plain_loop_untimed, halves))
         two = len(pages) / (time.perf_counter() - started)
-    return one, two
+    return one, two, cpu / count
 
 
 def _plain_loop_untimed(pages: list[bytes]) -> int:
@@ -123,6 +127,20 @@ class PeakRss:
         return self.peaks_kb.get(os.getpid(), 0)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (0.0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pids: list[int]) -> float:
+    return sum(process_cpu_seconds(pid) for pid in pids)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -152,7 +170,7 @@ def start_replay() -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.1)
 
 
-async def run_fetcher(feed_url: str, expected: int) -> dict[str, float | int]:
+async def run_fetcher(feed_url: str, expected: int, replay_pid: int | None = None) -> dict[str, float | int]:
     """Run FetcherService until every page is published; returns timings, counts and memory."""
     import redis.asyncio as aioredis
 
@@ -193,6 +211,8 @@ async def run_fetcher(feed_url: str, expected: int) -> dict[str, float | int]:
         if task.done():
             await task
         await asyncio.sleep(0.005)
+    others = [replay_pid] if replay_pid else []
+    cpu_before = (time.process_time(), _cpu_of(service.pool.pids()), _cpu_of(others))
     started = time.perf_counter()
     deadline = started + 600
     poller = service.pollers["bench"][1]
@@ -202,6 +222,7 @@ async def run_fetcher(feed_url: str, expected: int) -> dict[str, float | int]:
             raise RuntimeError(f"feed poll failed: {outcome.result}")
         await asyncio.sleep(0.01)
     seconds = time.perf_counter() - started
+    cpu_after = (time.process_time(), _cpu_of(service.pool.pids()), _cpu_of(others))
     sampler.sample()  # the workers' peaks, before they exit
     stop.set()
     await task
@@ -220,6 +241,9 @@ async def run_fetcher(feed_url: str, expected: int) -> dict[str, float | int]:
         "messages_in_kafka": consumed,
         "rss_total_kb": sampler.total_kb,
         "rss_main_kb": sampler.main_kb,
+        "cpu_main_s": cpu_after[0] - cpu_before[0],
+        "cpu_workers_s": cpu_after[1] - cpu_before[1],
+        "cpu_replay_s": cpu_after[2] - cpu_before[2],
     }
 
 
@@ -258,15 +282,17 @@ def main() -> int:
     pages = _load_pages()
     # Baselines before AND after the fetcher run, averaged: other work on the machine changes the
     # CPU time we get from minute to minute, and this keeps the ratio's two sides comparable.
-    before_one, before_two = plain_baselines(pages)
+    before_one, before_two, before_cpu = plain_baselines(pages)
     replay, feed_url = start_replay()
     try:
-        run = asyncio.run(run_fetcher(feed_url, len(pages)))
+        run = asyncio.run(run_fetcher(feed_url, len(pages), replay.pid))
     finally:
         replay.terminate()
         replay.wait(10)
-    after_one, after_two = plain_baselines(pages)
+    after_one, after_two, after_cpu = plain_baselines(pages)
     plain_one, plain_two = (before_one + after_one) / 2, (before_two + after_two) / 2
+    plain_cpu = (before_cpu + after_cpu) / 2
+    fetcher_cpu = sum(float(run[k]) for k in ("cpu_main_s", "cpu_workers_s", "cpu_replay_s")) / len(pages)
     rate = len(pages) / float(run["seconds"])
     report = {
         "stage": "fetcher",
@@ -282,6 +308,14 @@ def main() -> int:
         "published_page_text": run["published_page"],
         "published_feed_fallback": run["published_feed"],
         "messages_in_kafka": run["messages_in_kafka"],
+        # CPU time per page inside the timed window, by process: what the run cost the machine
+        "cpu_ms_per_page_main": round(1000 * float(run["cpu_main_s"]) / len(pages), 2),
+        "cpu_ms_per_page_workers": round(1000 * float(run["cpu_workers_s"]) / len(pages), 2),
+        "cpu_ms_per_page_replay": round(1000 * float(run["cpu_replay_s"]) / len(pages), 2),
+        "plain_extract_cpu_ms_per_page": round(1000 * plain_cpu, 2),
+        # plain CPU per page / the fetcher's (main + workers + replay) CPU per page: the ratio a
+        # machine with nothing else running would allow, whatever else shares the cores now
+        "ratio_cpu": round(plain_cpu / fetcher_cpu, 3),
         "rss_mb": round(float(run["rss_total_kb"]) / 1024, 1),
         "rss_main_mb": round(float(run["rss_main_kb"]) / 1024, 1),
         "cpus": os.cpu_count(),

@@ -1,4 +1,4 @@
-"""The fetcher's HTTP client: httpx, streamed, capped and polite.
+"""The fetcher's HTTP client: httpx (over aiohttp, see ``aiohttp_transport``), streamed, capped and polite.
 
 One ``HttpFetcher.get`` call: SSRF check -> per-host slot -> GET (conditional headers) -> stream the
 raw body up to the size cap -> decompress gzip/deflate with a bomb guard -> follow redirects by
@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from services.fetcher import metrics, ssrf
+from services.fetcher.aiohttp_transport import AiohttpTransport
 from services.fetcher.host_limiter import HostDeferred, HostLimiter
 from services.fetcher.settings import FetchOptions
 from shared.retry_after import parse_retry_after
@@ -183,7 +184,7 @@ class HttpFetcher:
         self._client = httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections=100),
             headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"},
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             trust_env=False,

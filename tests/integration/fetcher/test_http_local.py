@@ -157,3 +157,39 @@ async def test_ssrf_guard_blocks_loopback_without_allow_private(server: LocalSer
     assert getattr(err.value, "result", "") == "ssrf_blocked"
     assert "/page" not in server.hits
     await http.aclose()
+
+
+async def test_connection_is_reused_but_never_after_an_aborted_body(server: LocalServer) -> None:
+    """The aiohttp transport returns fully read connections to the pool and drops half-read ones:
+    after a body aborted at the cap, the next page on the same client is read whole."""
+    page = b"<html><body><article><p>" + b"complete page " * 500 + b"</p></article></body></html>"
+
+    def big(h: Handler) -> None:  # keep-alive with a Content-Length the client will not finish
+        h.send_response(200)
+        h.send_header("Content-Length", str(8 * 65536))
+        h.end_headers()
+        try:
+            for _ in range(8):
+                h.wfile.write(b"B" * 65536)
+        except OSError:
+            pass
+
+    def small(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", str(len(page)))
+        h.end_headers()
+        h.wfile.write(page)
+
+    server.routes["/big"] = big
+    server.routes["/small"] = small
+    http = HttpFetcher(make_options(max_body_bytes=100_000))
+    try:
+        first = await http.get(server.url("/small"), kind="page", allow_private=True)
+        with pytest.raises(BodyTooLarge):
+            await http.get(server.url("/big"), kind="page", allow_private=True)
+        for _ in range(3):
+            again = await http.get(server.url("/small"), kind="page", allow_private=True)
+            assert again.body == first.body == page
+    finally:
+        await http.aclose()
