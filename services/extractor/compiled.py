@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 from services.extractor.matcher import Document, Hit, TermMatcher
 from shared.watchlists import TermsByLanguage, Watchlist
@@ -36,14 +37,21 @@ def _overlaps(hit: Hit, blockers: list[Hit]) -> bool:
 
 
 def _dedupe(hits: list[Hit]) -> list[Hit]:
-    """One hit per start position (the longest); ``hits`` is sorted by (start, end)."""
-    out: list[Hit] = []
-    for h in hits:
-        if out and out[-1].start == h.start:
-            out[-1] = h  # same start, sorted by end: this one is longer
-        else:
-            out.append(h)
-    return out
+    """One hit per start position (the longest); ``hits`` is sorted by (start, end).
+
+    A dict keyed by start keeps the first position of a key and the last value: the longest hit
+    of each start, in order of position. Most lists have no shared start and are kept as they are.
+    """
+    if len(hits) < 2:
+        return hits
+    starts = list(map(_start, hits))
+    if len(set(starts)) == len(starts):
+        return hits
+    return list(dict(zip(starts, hits, strict=False)).values())  # equal lengths; strict is slower
+
+
+_start = itemgetter(0)  # Hit.start
+_KINDS = ("concept", "concept_x", "entity", "entity_x", "after", "before", "verb", "object")
 
 
 class CompiledWatchlist:
@@ -71,6 +79,7 @@ class CompiledWatchlist:
             entries += [(t, ("object", str(i))) for t in _terms(fact.objects)]
         self.entries = entries
         self.matcher: TermMatcher[Payload] = TermMatcher(entries)
+        self._payloads = [tuple(term.payloads) for term in self.matcher.terms]  # by term key
         self.counters: list[tuple[str, ...]] = [
             tuple(sorted({c.lower() for c in _terms(f.counters)}, key=len, reverse=True))
             for f in watchlist.facts
@@ -78,11 +87,19 @@ class CompiledWatchlist:
 
     def hits(self, doc: Document) -> DocumentHits:
         """Match the document and apply exclusions."""
-        grouped: dict[str, HitsByName] = {
-            k: {} for k in ("concept", "concept_x", "entity", "entity_x", "after", "before", "verb", "object")
-        }
-        for (kind, name), hits in self.matcher.find(doc).items():
-            grouped[kind][name] = hits
+        grouped: dict[str, HitsByName] = {k: {} for k in _KINDS}
+        payloads = self._payloads
+        for key, found in self.matcher.scan(doc).items():
+            for kind, name in payloads[key]:
+                by_name = grouped[kind]
+                hits = by_name.get(name)
+                if hits is None:
+                    by_name[name] = found.copy()
+                else:
+                    hits.extend(found)
+        for by_name in grouped.values():
+            for hits in by_name.values():
+                hits.sort()
 
         def kept(kind: str, exclude_kind: str) -> HitsByName:
             out: HitsByName = {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -43,6 +43,12 @@ _TAIL = re.compile(_STEM_TAIL)
 KEY_LENGTH = 4
 _MIN_HEAD = 3
 _HEAD_SEPARATORS = (" ", "-", ".", ". ", "·", "\u00a0", "\u2011")
+
+
+def build_automaton(patterns: list[str]) -> Any:
+    """An Aho-Corasick automaton of ``patterns`` (needs ``HAVE_AUTOMATON``);
+    ``find_matches_as_indexes(text, overlapping=True)`` gives (pattern index, start, end)."""
+    return _ahocorasick.AhoCorasick(patterns)
 
 
 def is_cjk_term(term: str) -> bool:
@@ -105,6 +111,7 @@ class _Term(Generic[P]):
     text: str
     pattern: re.Pattern[str]
     payloads: list[P] = field(default_factory=list)
+    key: int = -1  # index in ``TermMatcher.terms``: what ``scan`` groups hits by
 
 
 def _word_pattern(word: str, *, last: bool) -> str:
@@ -176,7 +183,15 @@ class _Head(Generic[P]):
     cjk: _Term[P] | None = None  # the head is a whole CJK term (no boundaries)
 
 
-Found = dict[int, list[Hit]]  # id(term) -> its hits, in the order found
+Found = dict[int, list[Hit]]  # term key -> its hits, in the order found
+
+_new_tuple = tuple.__new__  # Hit(...) without the Python-level __new__ of a named tuple
+# One automaton head prepared for the scan loop (plain tuples: attribute access costs per hit):
+# (cjk term key and text or None, exact terms, stem terms, phrase terms with their anchored
+# matcher, whether a word character right after the head rules out every phrase of the head).
+_TermRef = tuple[int, str]
+_PhraseRef = tuple[int, str, Callable[[str, int], "re.Match[str] | None"]]
+_HeadRow = tuple[_TermRef | None, tuple[_TermRef, ...], tuple[_TermRef, ...], tuple[_PhraseRef, ...], bool]
 
 
 class TermMatcher(Generic[P]):
@@ -195,11 +210,14 @@ class TermMatcher(Generic[P]):
                 term = terms.setdefault(low, _Term(low, re.compile(term_pattern(low))))
             if payload not in term.payloads:
                 term.payloads.append(payload)
-        self._terms = {id(t): t for t in [*terms.values(), *cjk.values()]}
-        self.term_count = len(self._terms)
+        self.terms: list[_Term[P]] = [*terms.values(), *cjk.values()]
+        for key, term in enumerate(self.terms):
+            term.key = key
+        self.term_count = len(self.terms)
         use = HAVE_AUTOMATON if automaton is None else automaton and HAVE_AUTOMATON
         if use:
-            self._heads, self._automaton = self._build_automaton(terms, cjk)
+            heads, self._automaton = self._build_automaton(terms, cjk)
+            self._rows = [self._head_row(text, head) for text, head in heads.items()]
         else:
             self._automaton = None
             self._build_regex_backend(terms, cjk)
@@ -207,7 +225,9 @@ class TermMatcher(Generic[P]):
     # --- automaton backend ------------------------------------------------------------------
 
     @staticmethod
-    def _build_automaton(terms: dict[str, _Term[P]], cjk: dict[str, _Term[P]]) -> tuple[list[_Head[P]], Any]:
+    def _build_automaton(
+        terms: dict[str, _Term[P]], cjk: dict[str, _Term[P]]
+    ) -> tuple[dict[str, _Head[P]], Any]:
         heads: dict[str, _Head[P]] = {}
         for term in terms.values():
             words = _words(term.text)
@@ -229,36 +249,57 @@ class TermMatcher(Generic[P]):
                 head.exact.append(term)
         for text, term in cjk.items():
             heads.setdefault(text, _Head(len(text))).cjk = term
-        return list(heads.values()), _ahocorasick.AhoCorasick(list(heads))
+        return heads, build_automaton(list(heads))
+
+    @staticmethod
+    def _head_row(text: str, head: _Head[P]) -> _HeadRow:
+        cjk = (head.cjk.key, head.cjk.text) if head.cjk is not None else None
+        # phrases whose pattern starts with the head and then a separator (a plain first word,
+        # no stem, no Hangul particles) cannot match where a word character follows the head:
+        # "north" in "northern" starts no "north korea"
+        literal = re.escape(text) + _SEPARATOR
+        needs_break = all(t.pattern.pattern.startswith(literal) for t in head.phrases)
+        return (
+            cjk,
+            tuple((t.key, t.text) for t in head.exact),
+            tuple((t.key, t.text) for t in head.stems),
+            tuple((t.key, t.text, t.pattern.match) for t in head.phrases),
+            needs_break,
+        )
 
     def _scan_automaton(self, low: str) -> Found:
-        # the hot loop of tagging: locals and inlined word-character tests on purpose
-        found: Found = {}
-        heads = self._heads
+        # the hot loop of tagging (~100 automaton matches per 3 KB article): plain tuples,
+        # locals and inlined word-character tests on purpose
+        found: defaultdict[int, list[Hit]] = defaultdict(list)
+        rows = self._rows
         size = len(low)
         tail_match = _TAIL.match
+        new = _new_tuple
         for index, start, end in self._automaton.find_matches_as_indexes(low, overlapping=True):
-            head = heads[index]
-            if head.cjk is not None:
-                found.setdefault(id(head.cjk), []).append(Hit(start, end, head.cjk.text))
+            cjk, exact, stems, phrases, needs_break = rows[index]
+            if cjk is not None:
+                found[cjk[0]].append(new(Hit, (start, end, cjk[1])))
             if start > 0:
                 before = low[start - 1]
                 if before.isalnum() or before == "_":
                     continue
-            if head.exact:
-                after = low[end] if end < size else " "
-                if not (after.isalnum() or after == "_"):
-                    for term in head.exact:
-                        found.setdefault(id(term), []).append(Hit(start, end, term.text))
-            if head.stems:
-                tail = tail_match(low, end)
-                stop = tail.end() if tail is not None else end
-                for term in head.stems:
-                    found.setdefault(id(term), []).append(Hit(start, stop, term.text))
-            for term in head.phrases:
-                m = term.pattern.match(low, start)
-                if m is not None:
-                    found.setdefault(id(term), []).append(Hit(start, m.end(), term.text))
+            if end < size:
+                after = low[end]
+                word_after = after.isalnum() or after == "_"
+            else:
+                word_after = False
+            if exact and not word_after:
+                for key, text in exact:
+                    found[key].append(new(Hit, (start, end, text)))
+            if stems:
+                stop = tail_match(low, end).end() if word_after else end  # type: ignore[union-attr]
+                for key, text in stems:
+                    found[key].append(new(Hit, (start, stop, text)))
+            if phrases and not (word_after and needs_break):
+                for key, text, match in phrases:
+                    m = match(low, start)
+                    if m is not None:
+                        found[key].append(new(Hit, (start, m.end(), text)))
         return found
 
     # --- regex backend ----------------------------------------------------------------------
@@ -289,7 +330,7 @@ class TermMatcher(Generic[P]):
                 for a in starts:
                     m = term.pattern.match(low, a)
                     if m is not None:
-                        found.setdefault(id(term), []).append(Hit(a, m.end(), term.text))
+                        found.setdefault(term.key, []).append(Hit(a, m.end(), term.text))
         if self._cjk is not None and doc.has_cjk:
             pos = 0
             while True:
@@ -302,19 +343,23 @@ class TermMatcher(Generic[P]):
                 for stop in range(match.end(), start, -1):
                     cjk_term = self._cjk_terms.get(low[start:stop])
                     if cjk_term is not None:
-                        found.setdefault(id(cjk_term), []).append(Hit(start, stop, cjk_term.text))
+                        found.setdefault(cjk_term.key, []).append(Hit(start, stop, cjk_term.text))
                 pos = start + 1
         return found
 
     # --- both -------------------------------------------------------------------------------
 
+    def scan(self, doc: Document) -> Found:
+        """Every hit in ``doc`` by term key (``self.terms[key]``), each list in order of position."""
+        return self._scan_automaton(doc.low) if self._automaton is not None else self._scan_regex(doc)
+
     def find(self, doc: Document) -> dict[P, list[Hit]]:
         """Every hit in ``doc`` grouped by payload, each group sorted by position (overlapping
         hits of different terms are all kept)."""
-        found = self._scan_automaton(doc.low) if self._automaton is not None else self._scan_regex(doc)
         out: dict[P, list[Hit]] = {}
-        for term_id, hits in found.items():
-            for payload in self._terms[term_id].payloads:
+        terms = self.terms
+        for key, hits in self.scan(doc).items():
+            for payload in terms[key].payloads:
                 out.setdefault(payload, []).extend(hits)
         for hits in out.values():
             hits.sort()
