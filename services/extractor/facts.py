@@ -25,7 +25,9 @@ from services.extractor.matcher import Document, Hit
 from services.extractor.numbers import NumberMatch, find_numbers
 from shared.messages import Fact
 
-_SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；\n]")
+# "[.!?;](?=\s)|[。！？；\n]", written to start with one character class: the regex engine then
+# skips to candidate characters at C speed instead of trying both branches at every position
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n](?:(?<=[。！？；\n])|(?=\s))")
 _SPAN_CHARS = 220
 _ACTOR_REACH = 40
 _DENSE_SCRIPTS = frozenset({"ja", "zh"})  # no spaces: a window of N characters holds more words

@@ -24,7 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Literal
+from typing import Any, Literal
+
+from services.extractor.matcher import HAVE_AUTOMATON, build_automaton
 
 Kind = Literal["add", "teen", "mul", "hundred", "scale", "and", "und"]
 # add: a value added to the pending group ("twenty" "five"); teen: Indonesian "belas" (+10 to a
@@ -461,7 +463,69 @@ def _is_head(word: str, lang: str) -> bool:
 
 
 def _head_positions(low: str, lang: str) -> list[int]:
-    """Where the words that can start a number begin, found with str.find (the scan is in C)."""
+    """Where the words that can start a number begin.
+
+    A head counts when it occurs somewhere as a whole ``\\w+`` token (or, for Ukrainian п'ять,
+    its first part does); then every occurrence of it between non-letters is a start. An
+    Aho-Corasick automaton of the language's heads finds both in one pass; the compound languages
+    (any token may be a number) and installs without the automaton tokenise the text instead.
+    """
+    automaton = _head_automaton(lang)
+    if automaton is None:
+        return _head_positions_by_token(low, lang)
+    finder, patterns, tokens = automaton
+    matches = finder.find_matches_as_indexes(low, overlapping=True)
+    if not matches:
+        return []
+    size = len(low)
+    present: set[str] = set()
+    for index, start, end in matches:
+        word = patterns[index]
+        if word in tokens:
+            before = low[start - 1] if start else " "
+            after = low[end] if end < size else " "
+            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+                present.add(word)
+    if not present:
+        return []
+    words = present & _heads(lang)
+    for first, full in _apostrophe_heads(lang).items():
+        if first in present:
+            words |= full
+    starts = [
+        start
+        for index, start, end in matches
+        if patterns[index] in words
+        and (start == 0 or not _is_word_char(low[start - 1]))
+        and (end == size or not _is_word_char(low[end]))
+    ]
+    starts.sort()
+    return starts
+
+
+_TOKEN_WORD = re.compile(r"\w+")
+
+
+@cache
+def _head_automaton(lang: str) -> tuple[Any, list[str], frozenset[str]] | None:
+    """(automaton, its patterns, the patterns that are ``\\w+`` tokens) for ``_head_positions``.
+
+    Heads are letters with inner apostrophes, so an occurrence overlapping another occurrence of
+    the same head never lies between non-letters: all occurrences give what ``str.find`` from the
+    end of the previous one gives.
+    """
+    if not HAVE_AUTOMATON or lang in _COMPOUND_PARTS:
+        return None
+    heads = _heads(lang)
+    apostrophes = _apostrophe_heads(lang)
+    # a head with a hyphen (kedua-duanya) is never one token: the tokeniser never finds it either
+    tokens = {w for w in heads if _TOKEN_WORD.fullmatch(w)} | set(apostrophes)
+    patterns = sorted(tokens | {w for full in apostrophes.values() for w in full})
+    return build_automaton(patterns), patterns, frozenset(tokens)
+
+
+def _head_positions_by_token(low: str, lang: str) -> list[int]:
+    """``_head_positions`` by tokenising: any token may be a compound number (zweihundert)."""
     tokens = set(_WORDS_FAST.findall(low))
     words = {w for w in tokens if _is_head(w, lang)}
     for first, full in _apostrophe_heads(lang).items():

@@ -216,6 +216,7 @@ _NUMBER = re.compile(
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+_HAN_OR_HANGUL = re.compile(r"[\u4e00-\u9fff\uac00-\ud7a3]")
 _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"[\d.,]+")
 _NOT_AFTER = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,/:-")
@@ -391,12 +392,15 @@ def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
         ):
             year_like = True
         out.append(NumberMatch(value * scale, m.start(), m.start() + len(raw), raw, year_like))
-    words = [*_word_numbers(text, lang), *_korean_numbers(text)]
-    if _HAN.search(text) or _HANGUL_SYLLABLE.search(text):
+    han, hangul = _scripts(text)
+    words = list(_word_numbers(text, lang))
+    if hangul:
+        words += _korean_numbers(text)
+    if han or hangul:
         words += [
             NumberMatch(0.0, m.start(), m.end(), m.group(0), vague=True) for m in _VAGUE_CJK.finditer(text)
         ]
-    if _HAN.search(text):
+    if han:
         for m in _HAN_NUMBER.finditer(text):
             value = parse_han_number(m.group(0))
             # 一 alone is mostly a word part (一些, 一直): small numbers only before a counter (二人)
@@ -406,6 +410,18 @@ def find_numbers(text: str, lang: str = "en") -> list[NumberMatch]:
         out += [n for n in words if not _overlaps(out, n)]
         out.sort(key=lambda n: n.start)
     return out
+
+
+def _scripts(text: str) -> tuple[bool, bool]:
+    """Whether ``text`` has Han characters, Hangul syllables: one scan when it has neither."""
+    if text.isascii():
+        return False, False
+    first = _HAN_OR_HANGUL.search(text)
+    if first is None:
+        return False, False
+    if _HAN.match(text, first.start()):
+        return True, _HANGUL_SYLLABLE.search(text, first.start()) is not None
+    return _HAN.search(text, first.start()) is not None, True
 
 
 def _overlaps(numbers: list[NumberMatch], number: NumberMatch) -> bool:
@@ -424,9 +440,8 @@ def _word_numbers(text: str, lang: str) -> Iterator[NumberMatch]:
 
 
 def _korean_numbers(text: str) -> Iterator[NumberMatch]:
-    """Korean numbers in words before a counter: "두 명" = 2, "열두 명" = 12, "이천 명" = 2000."""
-    if not _HANGUL_SYLLABLE.search(text):
-        return
+    """Korean numbers in words before a counter: "두 명" = 2, "열두 명" = 12, "이천 명" = 2000
+    (``text`` has Hangul syllables)."""
     for m in _KO_NATIVE.finditer(text):
         if m.group(0).strip():
             value = _KO_NATIVE_TENS.get(m.group("tens") or "", 0) + _KO_NATIVE_UNITS.get(

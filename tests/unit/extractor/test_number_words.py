@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.extractor import number_words
 from services.extractor.number_words import find_word_numbers
 from services.extractor.numbers import find_numbers
 
@@ -186,3 +187,29 @@ def test_offsets_cover_the_whole_number() -> None:
     text = "Ukraine captured two thousand five hundred soldiers"
     (n,) = find_numbers(text, "en")
     assert n.text == "two thousand five hundred" and text[n.start : n.end] == n.text
+
+
+def _mixed_texts() -> list[str]:
+    """The labelled corpus in every language, plus edge cases of word boundaries."""
+    import json
+
+    from .conftest import REPO
+
+    rows = (REPO / "tests" / "data" / "tagging_eval.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(r)["text"] for r in rows if r.strip()]
+    return [
+        *texts,
+        "2two soldiers, two'three, _two two_ two, (two) x-two-y TWO",
+        "п'ять військових, п’ять бійців, п єдина, дев'яносто сапер, дев ять",
+        "keduanya kedua-duanya dua, duapuluh dua puluh",
+        "quatre-vingts soldats, quatre vingt, quatre",
+    ]
+
+
+@pytest.mark.skipif(not number_words.HAVE_AUTOMATON, reason="ahocorasick_rs not installed")
+@pytest.mark.parametrize("lang", sorted(number_words.WORDS))
+def test_head_automaton_finds_what_tokenising_finds(lang: str) -> None:
+    """The automaton's head positions equal the tokenising scan's, in every language."""
+    for text in _mixed_texts():
+        low = number_words._lowered(text)
+        assert number_words._head_positions(low, lang) == number_words._head_positions_by_token(low, lang)

@@ -160,3 +160,18 @@ def test_same_event_in_english_and_japanese_gives_the_same_facts(tagger: Tagger)
 def test_a_handful_is_not_a_troop_estimate(tagger: Tagger) -> None:
     text = "Two North Korean soldiers told reporters in Russia that their unit was sent to Kursk."
     assert not any(t == "troop_count" for t, _ in facts_of(tagger, text, "en"))
+
+
+def test_sentence_ends_match_the_plain_alternation() -> None:
+    """The character-class-first sentence-end regex finds what the plain alternation finds."""
+    import random
+    import re
+
+    from services.extractor.facts import _SENTENCE_END
+
+    plain = re.compile(r"[.!?;](?=\s)|[。！？；\n]")
+    rnd = random.Random(7)
+    alphabet = ".!?;。！？；\n \t\u3000\u00a0ab1"
+    for _ in range(5000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
+        assert [m.span() for m in _SENTENCE_END.finditer(text)] == [m.span() for m in plain.finditer(text)]
