@@ -45,17 +45,16 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
 
+from bench.fetcher import plain_baselines, process_cpu_seconds
 from bench.synthetic import corpus
 from services.fetcher.replay import ReplayItem, ReplayServer, load_html_dir
 from services.pipeline import (
@@ -131,7 +130,7 @@ class BenchReplay(ReplayServer):
         base: Any = super()._handler_class()
         server = self
 
-        class Timed(base):  # type: ignore[misc, valid-type]
+        class Timed(base):  # type: ignore[misc]
             def do_GET(self) -> None:
                 match = _ARTICLE_PATH.fullmatch(self.path.split("?")[0])
                 if match:
@@ -491,37 +490,9 @@ async def latency(rate: float, seconds: float, warmup: float, seed: int) -> dict
 
 
 # -- 2. throughput with real pages -------------------------------------------------------------------
-def _plain_loop(pages: list[bytes]) -> tuple[int, float]:
-    import trafilatura
-
-    trafilatura.extract(pages[0])  # warm-up outside the timed loop
-    started = time.perf_counter()
-    for page in pages:
-        trafilatura.extract(page)
-    return len(pages), time.perf_counter() - started
-
-
-def _warm(hold: float) -> bool:
-    """Import trafilatura and extract once, then hold the worker so its sibling takes the next task."""
-    import trafilatura
-
-    trafilatura.extract("<html><body><article><p>warm up</p></article></body></html>")
-    time.sleep(hold)
-    return True
-
-
-def plain_baselines(pages: list[bytes]) -> tuple[float, float]:
-    """(pages/s of a plain loop in one process, pages/s of the loop split over 2 processes)."""
-    spawn = get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        done, seconds = pool.submit(_plain_loop, pages).result()
-    one = done / seconds
-    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
-        list(pool.map(_warm, [1.0, 1.0]))  # each worker takes one (the other is busy sleeping)
-        started = time.perf_counter()
-        list(pool.map(_plain_loop, [pages[0::2], pages[1::2]]))
-        two = len(pages) / (time.perf_counter() - started)
-    return one, two
+def tree_cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each service process and its descendants (the extraction pool)."""
+    return {name: sum(process_cpu_seconds(p) for p in [pid, *descendants(pid)]) for name, pid in pids.items()}
 
 
 async def wait_for(check: Callable[[], Any], target: float, timeout: float) -> float | None:
@@ -538,7 +509,7 @@ async def throughput() -> dict[str, Any]:
     """Real pages through fetcher + extractor + dedup (+ alerter) vs plain trafilatura."""
     pages = [gzip.decompress(p.read_bytes()) for p in sorted(PAGES_DIR.glob("*.html.gz"))]
     log(f"throughput: plain trafilatura baseline over {len(pages)} pages")
-    plain_one, plain_two = plain_baselines(pages)
+    plain_one, plain_two, plain_cpu = plain_baselines(pages)
     items = load_html_dir(PAGES_DIR)
     replay = BenchReplay(items, None).start()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -548,6 +519,7 @@ async def throughput() -> dict[str, Any]:
         before = await redis_used_memory()
         await run.start()
         log("throughput: armed")
+        cpu_before = tree_cpu_seconds(run.pids())
         replay.arm()
         tagged_topic = run.config.topics.tagged
 
@@ -559,6 +531,7 @@ async def throughput() -> dict[str, Any]:
 
         extracted_at = await wait_for(extractor_done, len(items), 600)
         done_at = await wait_for(dedup_done, len(items), 120)
+        cpu_after = tree_cpu_seconds(run.pids())
         after = await redis_used_memory()
         usage = await redis_usage(run.prefix)
         raw = await read_topic(run.config.topics.raw)
@@ -581,6 +554,7 @@ async def throughput() -> dict[str, Any]:
         return {"error": "dedup did not consume every page within the timeout", **memory}
     seconds = done_at - started
     rate = len(items) / seconds
+    cpu_ms = {s: round(1000 * (cpu_after[s] - cpu_before[s]) / len(items), 2) for s in cpu_before}
     fetched = [_ts(v["fetched_at"]) or 0.0 for _, v in raw]
     text_sources = [v.get("text_source") for _, v in raw]
     indexed = len(items)
@@ -594,6 +568,11 @@ async def throughput() -> dict[str, Any]:
         "plain_extract_2proc_per_s": round(plain_two, 1),
         "ratio_vs_plain_x2": round(rate / (2 * plain_one), 3),
         "ratio_vs_plain_2proc": round(rate / plain_two, 3),
+        "plain_extract_cpu_ms_per_page": round(1000 * plain_cpu, 2),
+        "cpu_ms_per_page": cpu_ms,
+        # plain CPU per page / the four services' CPU per page (Kafka, Redis and this process not
+        # counted): the ratio the services would reach on a machine with nothing else running
+        "ratio_cpu": round(1000 * plain_cpu / sum(cpu_ms.values()), 3),
         "raw_page_text": text_sources.count("page"),
         "raw_feed_fallback": text_sources.count("feed"),
         "story_events": len(stories),

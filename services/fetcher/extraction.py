@@ -8,6 +8,7 @@ same tree. Language detection and the content hash run here too, off the event l
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from services.fetcher.charset import decode_body
+from services.fetcher.html_parser import use_fast_html_parser
 from shared.language import detect_language
 from shared.textnorm import clean_control_chars, content_sha256
 
@@ -26,6 +28,11 @@ _LANG_SAMPLE_CHARS = 1000
 # Characters clean_control_chars drops (Cc, Cs, Co, U+FFFE) other than newline and tab: most pages
 # have none, and the regex scan is far cheaper than the per-character cleaner.
 _UNCLEAN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffe\U000f0000-\U0010ffff]")
+
+
+@functools.cache
+def _fast_parser_once() -> bool:
+    return use_fast_html_parser()
 
 
 def _clean(text: str) -> str:
@@ -102,6 +109,7 @@ def extract_page(page: PageInput) -> ExtractedPage:
     import trafilatura
     from trafilatura.utils import load_html
 
+    _fast_parser_once()
     started = time.perf_counter()
     html, _ = decode_body(page.body, page.content_type)
     tree = load_html(html)

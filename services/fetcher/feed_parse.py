@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-import lxml.html  # type: ignore[import-untyped]
+import lxml.html
 from lxml import etree
 
 from services.fetcher.charset import decode_body

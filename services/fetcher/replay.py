@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -184,7 +184,7 @@ class ReplayServer:
         """The JSON Feed URL."""
         return f"{self.base_url}/feed.json"
 
-    def start(self) -> ReplayServer:
+    def start(self) -> Self:
         """Serve in a background thread; the release clock starts now."""
         self.started_at = time.time()
         self._thread = threading.Thread(target=self._server.serve_forever, name="replay", daemon=True)
@@ -206,7 +206,7 @@ class ReplayServer:
         finally:
             self._server.server_close()
 
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
