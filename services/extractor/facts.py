@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from operator import attrgetter
 
 from services.extractor.compiled import CompiledWatchlist, DocumentHits
 from services.extractor.matcher import Document, Hit
@@ -49,13 +49,19 @@ _TO_PARTICLES = re.compile(r"^(?:에|으로|로|に|へ|で|\s?파병|\s?파견|
 
 
 HitMap = dict[str, list[Hit]]
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    priority: int
-    distance: int
-    index: int
+_Found = tuple[list[Hit], list[int]]  # hits sorted by start, and their starts
+# A fact pattern with nouns or verbs in the document: index, priority, min and max value, window,
+# its after nouns, verbs and objects, before nouns and counter words (None when absent)
+_Active = tuple[
+    int,
+    int,
+    float,
+    float,
+    int,
+    _Found | None,
+    tuple[_Found, _Found] | None,
+    tuple[_Found, tuple[str, ...]] | None,
+]
 
 
 def _sentence_bounds(text: str, ends: list[int], pos: int) -> tuple[int, int]:
@@ -91,42 +97,75 @@ def _is_destination(low: str, hit: Hit) -> bool:
     return bool(_TO_WORDS.search(before) or _TO_PARTICLES.match(after))
 
 
-def _split_by_role(low: str, countries: HitMap) -> tuple[HitMap, HitMap]:
-    """Country mentions that can send (actors) and those marked as destinations."""
-    senders: HitMap = {}
-    targets: HitMap = {}
-    for entity_id, hits in countries.items():
-        for h in hits:
-            (targets if _is_destination(low, h) else senders).setdefault(entity_id, []).append(h)
-    return senders, targets
+class _Roles:
+    """Country mentions that can send (actors) and those marked as destinations ("to Russia").
+
+    Decided per mention when a fact first asks about it: most mentions are never near a fact.
+    Iterating the countries in order and skipping mentions of the other role visits the same
+    mentions in the same order as a pre-split senders/targets map would (ties go to the first).
+    """
+
+    def __init__(self, low: str, countries: HitMap) -> None:
+        self.low = low
+        self.countries = countries
+        self._destination: dict[Hit, bool] = {}
+
+    def is_destination(self, hit: Hit) -> bool:
+        known = self._destination.get(hit)
+        if known is None:
+            known = self._destination[hit] = _is_destination(self.low, hit)
+        return known
+
+    def nearest(
+        self,
+        *,
+        destination: bool,
+        ids: list[str] | None,
+        skip: str | None,
+        lo: int,
+        hi: int,
+        center: tuple[int, int],
+    ) -> str | None:
+        """``_nearest`` over the mentions of one role (``skip``: an entity id left out)."""
+        best: tuple[int, str] | None = None
+        for entity_id, found in self.countries.items():
+            if (ids is not None and entity_id not in ids) or entity_id == skip:
+                continue
+            for h in found:
+                if h.start < lo or h.end > hi or self.is_destination(h) is not destination:
+                    continue
+                distance = max(center[0] - h.end, h.start - center[1], 0)
+                if best is None or distance < best[0]:
+                    best = (distance, entity_id)
+        return best[1] if best else None
+
+    def sends_in(self, entity_id: str, lo: int, hi: int) -> bool:
+        """Whether ``entity_id`` has a sending mention starting in [lo, hi)."""
+        return any(
+            lo <= h.start < hi and not self.is_destination(h) for h in self.countries.get(entity_id, [])
+        )
 
 
-def _actor(
-    countries: HitMap,
-    senders: HitMap,
-    actors: list[str],
-    sentence: tuple[int, int],
-    number: NumberMatch,
-) -> str | None:
+def _actor(roles: _Roles, actors: list[str], sentence: tuple[int, int], number: NumberMatch) -> str | None:
     """The country right next to the number ("1,500 North Korean troops"), else the watchlist's
     first listed actor in the sentence, else in the article."""
-    allowed = actors or None
-    close = _nearest(
-        senders,
-        allowed,
-        max(sentence[0], number.start - _ACTOR_REACH),
-        min(sentence[1], number.end + _ACTOR_REACH),
-        (number.start, number.end),
+    close = roles.nearest(
+        destination=False,
+        ids=actors or None,
+        skip=None,
+        lo=max(sentence[0], number.start - _ACTOR_REACH),
+        hi=min(sentence[1], number.end + _ACTOR_REACH),
+        center=(number.start, number.end),
     )
     if close is not None:
         return close
     for entity_id in actors:
-        if any(sentence[0] <= h.start < sentence[1] for h in senders.get(entity_id, [])):
+        if roles.sends_in(entity_id, sentence[0], sentence[1]):
             return entity_id
     for entity_id in actors:
-        if entity_id in countries:
+        if entity_id in roles.countries:
             return entity_id
-    return _nearest(countries, None, sentence[0], sentence[1], (number.start, number.end))
+    return _nearest(roles.countries, None, sentence[0], sentence[1], (number.start, number.end))
 
 
 def _span(text: str, lo: int, hi: int, number: NumberMatch) -> str:
@@ -138,8 +177,8 @@ def _span(text: str, lo: int, hi: int, number: NumberMatch) -> str:
 
 def _verb_distance(
     text: str,
-    verbs: tuple[list[Hit], list[int]],
-    objects: tuple[list[Hit], list[int]],
+    verbs: _Found,
+    objects: _Found,
     number: NumberMatch,
     *,
     bounds: tuple[int, int],
@@ -158,6 +197,13 @@ def _verb_distance(
     return number.start - near[-1].end
 
 
+def _indexed(hits: HitMap) -> dict[int, _Found]:
+    return {int(k): (v, list(map(_start, v))) for k, v in hits.items()}
+
+
+_start = attrgetter("start")
+
+
 def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits, lang: str) -> list[Fact]:
     """Every fact the watchlist's patterns find in the document, without duplicates."""
     patterns = compiled.watchlist.facts
@@ -167,77 +213,90 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     numbers = [n for n in find_numbers(text, lang) if not n.year_like]
     if not numbers:
         return []
+    dense = lang in _DENSE_SCRIPTS
+    after, before = _indexed(hits.fact_after), _indexed(hits.fact_before)
+    verbs, objects = _indexed(hits.fact_verbs), _indexed(hits.fact_objects)
+    # the patterns with any of their nouns or verbs in the document, in order:
+    # (index, priority, min, max, window, after nouns, verbs and objects, before nouns and counters)
+    active: list[_Active] = []
+    for idx, pattern in enumerate(patterns):
+        verb_found = (verbs[idx], objects[idx]) if idx in verbs and idx in objects else None
+        counters = compiled.counters[idx]
+        before_found = (before[idx], counters) if idx in before and counters else None
+        if idx in after or verb_found is not None or before_found is not None:
+            window = pattern.window // 2 if dense else pattern.window
+            limits = (pattern.priority, pattern.min_value, pattern.max_value, window)
+            active.append((idx, *limits, after.get(idx), verb_found, before_found))
+    if not active:
+        return []
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    after = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_after.items()}
-    before = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_before.items()}
-    verbs = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_verbs.items()}
-    objects = {int(k): (v, [h.start for h in v]) for k, v in hits.fact_objects.items()}
-    by_type = {
-        t: {e: hs for e, hs in hits.entities.items() if compiled.entity_types.get(e) == t}
-        for t in ("country", "place")
-    }
+    by_type: dict[str, HitMap] = {"country": {}, "place": {}}
+    for entity_id, entity_hits in hits.entities.items():
+        by_type_hits = by_type.get(compiled.entity_types.get(entity_id, ""))
+        if by_type_hits is not None:
+            by_type_hits[entity_id] = entity_hits
     facts: list[Fact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
-    dense = lang in _DENSE_SCRIPTS
-    roles: tuple[HitMap, HitMap] | None = None  # computed on the first fact: most numbers are none
+    roles: _Roles | None = None  # made on the first fact: most numbers are none
+    anaphoric_reach = _ANAPHORIC_REACH // 2 if dense else _ANAPHORIC_REACH
     for i, number in enumerate(numbers):
         if number.vague:  # no value: only where the previous count's window ends
             continue
-        s_start = _sentence_bounds(text, ends, number.start)[0]
-        s_end = _sentence_bounds(text, ends, number.end)[1]  # "10 тис." ends in a dot, not a sentence
+        value, start, end = number.value, number.start, number.end
+        s_start = _sentence_bounds(text, ends, start)[0]
+        s_end = _sentence_bounds(text, ends, end)[1]  # "10 тис." ends in a dot, not a sentence
         next_start = numbers[i + 1].start if i + 1 < len(numbers) else len(text)
         prev_end = numbers[i - 1].end if i > 0 else 0
-        candidates: list[_Candidate] = []
-        for idx, pattern in enumerate(patterns):
-            if not pattern.min_value <= number.value <= pattern.max_value:
+        # candidates as (-priority, distance, pattern index): the smallest wins, i.e. the highest
+        # priority, then the nearest noun, then the pattern listed first
+        best: tuple[int, int, int] | None = None
+        for idx, priority, min_value, max_value, window, after_found, verb_found, before_found in active:
+            if not min_value <= value <= max_value:
                 continue
-            window = pattern.window // 2 if dense else pattern.window
-            hi = min(number.end + window, next_start, s_end)
-            if idx in after:
-                found, starts = after[idx]
-                reach = (_ANAPHORIC_REACH // 2 if dense else _ANAPHORIC_REACH) if number.anaphoric else window
-                near = _hits_between(found, starts, number.end, min(hi, number.end + reach) + 1)
+            hi = min(end + window, next_start, s_end)
+            distances: list[int] = []
+            if after_found is not None:
+                found, starts = after_found
+                reach = anaphoric_reach if number.anaphoric else window
+                near = _hits_between(found, starts, end, min(hi, end + reach) + 1)
                 if near:
-                    candidates.append(_Candidate(pattern.priority, near[0].start - number.end, idx))
-            if number.anaphoric:
-                continue
-            if idx in verbs and idx in objects:
-                distance = _verb_distance(
-                    text, verbs[idx], objects[idx], number, bounds=(max(prev_end, s_start), hi), dense=dense
-                )
+                    distances.append(near[0].start - end)
+            if verb_found is not None and not number.anaphoric:
+                bounds = (max(prev_end, s_start), hi)
+                distance = _verb_distance(text, *verb_found, number, bounds=bounds, dense=dense)
                 if distance is not None:
-                    candidates.append(_Candidate(pattern.priority, distance, idx))
-            if idx in before and compiled.counters[idx]:
-                tail = _APPROX.sub("", low[number.end : number.end + 4].lstrip(), count=1)
-                if not any(tail.startswith(c) for c in compiled.counters[idx]):
-                    continue
-                found, starts = before[idx]
-                lo = max(number.start - window, prev_end, s_start)
-                near = [h for h in _hits_between(found, starts, lo, number.start) if h.end <= number.start]
-                if near:
-                    candidates.append(_Candidate(pattern.priority, number.start - near[-1].end, idx))
-        if not candidates:
+                    distances.append(distance)
+            if before_found is not None and not number.anaphoric:
+                (found, starts), counters = before_found
+                tail = _APPROX.sub("", low[end : end + 4].lstrip(), count=1)
+                if any(tail.startswith(c) for c in counters):
+                    lo = max(start - window, prev_end, s_start)
+                    near = [h for h in _hits_between(found, starts, lo, start) if h.end <= start]
+                    if near:
+                        distances.append(start - near[-1].end)
+            for distance in distances:
+                if best is None or (-priority, distance, idx) < best:
+                    best = (-priority, distance, idx)
+        if best is None:
             continue
-        best = min(candidates, key=lambda c: (-c.priority, c.distance))
-        pattern = patterns[best.index]
+        pattern = patterns[best[2]]
         if roles is None:
-            roles = _split_by_role(low, by_type["country"])
-        senders, targets = roles
-        actor = _actor(by_type["country"], senders, pattern.actors, (s_start, s_end), number)
+            roles = _Roles(low, by_type["country"])
+        actor = _actor(roles, pattern.actors, (s_start, s_end), number)
+        center = (number.start, number.end)
         # the place is where the counted people or things are: after the number in the sentence
-        place = _nearest(by_type["place"], None, number.end, s_end, (number.start, number.end))
+        place = _nearest(by_type["place"], None, number.end, s_end, center)
         if place is None:
             # else a country the sentence marks as destination ("to Russia", "러시아에", "向俄罗斯")
-            others = {k: v for k, v in targets.items() if k != actor}
-            place = _nearest(others, None, s_start, s_end, (number.start, number.end))
-        key = (pattern.type, number.value, actor, place)
+            place = roles.nearest(destination=True, ids=None, skip=actor, lo=s_start, hi=s_end, center=center)
+        key = (pattern.type, value, actor, place)
         if key in seen:
             continue
         seen.add(key)
         facts.append(
             Fact(
                 type=pattern.type,
-                value=number.value,
+                value=value,
                 unit=pattern.unit,
                 actor=actor,
                 place=place,
