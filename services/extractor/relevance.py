@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from operator import itemgetter
 
 from services.extractor.compiled import HitsByName
 from services.extractor.matcher import Document, Hit
@@ -23,40 +24,49 @@ class Judgement:
     evidence: list[Evidence]
 
 
-def _near(hits: list[Hit], starts: list[int], lo: int, hi: int) -> Hit | None:
-    """A hit starting in [lo, hi] (hits sorted by start)."""
-    i = bisect_left(starts, lo)
-    if i < len(hits) and hits[i].start <= hi:
-        return hits[i]
-    return None
+_Indexed = dict[str, tuple[list[Hit], list[int]]]  # concept -> hits sorted by start, their starts
+_start = itemgetter(0)  # Hit.start
+
+
+def _in(indexed: _Indexed, name: str, lo: int, hi: int) -> tuple[list[Hit], list[int]]:
+    """The hits of concept ``name`` starting in [lo, hi), and their starts."""
+    hits, starts = indexed[name]
+    a = bisect_left(starts, lo) if lo > starts[0] else 0
+    b = bisect_left(starts, hi) if hi <= starts[-1] else len(starts)
+    return (hits, starts) if a == 0 and b == len(starts) else (hits[a:b], starts[a:b])
 
 
 def _satisfied(
     signal: Signal,
-    concepts: HitsByName,
+    indexed: _Indexed,
     anchors_in: tuple[int, int],
     partners_in: tuple[int, int],
     within: int,
 ) -> list[list[Hit]]:
     """For each anchor hit in ``anchors_in`` that has every other concept near it (partners found
     in ``partners_in``): the hits involved, in the order of ``signal.all``."""
-    per_concept = []
-    for i, name in enumerate(signal.all):
-        lo, hi = anchors_in if i == 0 else partners_in
-        hits = [h for h in concepts.get(name, []) if lo <= h.start < hi]
+    names = signal.all
+    if any(name not in indexed for name in names):
+        return []
+    anchors = _in(indexed, names[0], *anchors_in)[0]
+    if not anchors:
+        return []
+    others = []
+    for name in names[1:]:
+        hits, starts = _in(indexed, name, *partners_in)
         if not hits:
             return []
-        per_concept.append(hits)
-    anchors, others = per_concept[0], per_concept[1:]
-    other_starts = [[h.start for h in hits] for hits in others]
+        others.append((hits, starts, len(hits)))
     out = []
     for anchor in anchors:
+        lo, hi = anchor.start - within, anchor.end + within
         found = [anchor]
-        for hits, starts in zip(others, other_starts, strict=True):
-            partner = _near(hits, starts, anchor.start - within, anchor.end + within)
-            if partner is None:
+        for hits, starts, count in others:
+            # the first partner starting in [lo, hi]
+            i = bisect_left(starts, lo)
+            if i == count or starts[i] > hi:
                 break
-            found.append(partner)
+            found.append(hits[i])
         else:
             out.append(found)
     return out
@@ -70,11 +80,12 @@ def _span(doc: Document, hit: Hit) -> str:
 def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: int) -> Judgement:
     """Score the article: title signals x ``title_weight`` plus body signals, vs ``threshold``."""
     evidence_hits: list[tuple[str, Hit]] = []
+    indexed: _Indexed = {name: (hits, list(map(_start, hits))) for name, hits in concepts.items() if hits}
 
     title_weight = 0.0
     if title_end > 0:
         for signal in rule.signals:
-            found = _satisfied(signal, concepts, (0, title_end), (0, title_end), title_end)
+            found = _satisfied(signal, indexed, (0, title_end), (0, title_end), title_end)
             if found:
                 title_weight = max(title_weight, signal.weight)
                 evidence_hits += list(zip(signal.all, found[0], strict=True))
@@ -83,10 +94,15 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
     for signal in rule.signals:
         # body anchors may find partners in the title: the title sits right before the lead
         body = (title_end, len(doc.text))
-        for group in _satisfied(signal, concepts, body, (0, len(doc.text)), signal.within):
-            body_anchors.append((group[0].start, signal.weight, max(1, signal.within // 2)))
-            if len(evidence_hits) < MAX_EVIDENCE * 3:
-                evidence_hits += list(zip(signal.all, group, strict=True))
+        groups = _satisfied(signal, indexed, body, (0, len(doc.text)), signal.within)
+        if not groups:
+            continue
+        weight, gap = signal.weight, max(1, signal.within // 2)
+        body_anchors += [(group[0].start, weight, gap) for group in groups]
+        for group in groups:
+            if len(evidence_hits) >= MAX_EVIDENCE * 3:
+                break
+            evidence_hits += zip(signal.all, group, strict=True)
     body_anchors.sort()
     counted: list[tuple[int, float]] = []
     for pos, weight, gap in body_anchors:
