@@ -223,13 +223,17 @@ class ConsumerRuntime(Generic[M]):
                 (r for recs in batch.values() for r in recs),
                 key=lambda r: (r.timestamp, r.partition, r.offset),
             )
-            outputs, done = await self._process_records(merged)
+            timed, done = await self._process_records(merged)
             offsets = {tp: done[tp.partition] for tp in batch if tp.partition in done}
         else:
             # Partitions are independent: process them concurrently, each in offset order.
             results = await asyncio.gather(*(self._process_records(recs) for recs in batch.values()))
-            outputs = [o for outs, _ in results for o in outs]
+            timed = [pair for outs, _ in results for pair in outs]
             offsets = {tp: nxt[tp.partition] for tp, (_, nxt) in zip(batch, results, strict=True) if nxt}
+        # Outputs go out in the time order of the records they came from (a stable sort keeps each
+        # partition's order), not partition by partition: a downstream consumer reading several
+        # partitions then sees an article that arrived first before one that arrived later.
+        outputs = [output for _, output in sorted(timed, key=lambda pair: pair[0])]
         # Durability order: outputs are acknowledged by the broker (acks=all) BEFORE the offsets
         # are committed. A crash between the two redelivers the batch; consumers are idempotent,
         # so that costs a duplicate message, never a lost one.
@@ -237,9 +241,10 @@ class ConsumerRuntime(Generic[M]):
         if offsets:
             await self._commit(offsets)
 
-    async def _process_records(self, records: list[Any]) -> tuple[list[Output], dict[int, int]]:
-        """Handle records in order; returns outputs and the next offset to commit per partition."""
-        outputs: list[Output] = []
+    async def _process_records(self, records: list[Any]) -> tuple[list[tuple[int, Output]], dict[int, int]]:
+        """Handle records in order; returns (source timestamp, output) pairs and the next offset
+        to commit per partition."""
+        outputs: list[tuple[int, Output]] = []
         next_offset: dict[int, int] = {}
         for raw in records:
             record = Record(
@@ -252,7 +257,7 @@ class ConsumerRuntime(Generic[M]):
             handled = await self._handle_one(record, raw.value)
             if handled is None:  # stop requested while retrying: do not commit past this record
                 break
-            outputs.extend(handled)
+            outputs.extend((raw.timestamp, output) for output in handled)
             next_offset[raw.partition] = raw.offset + 1
         return outputs, next_offset
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
+from aiokafka import TopicPartition
 
 from shared.config_watch import ConfigWatcher
 from shared.errors import ConfigError, PermanentError
 from shared.messages import ArticleRaw
-from shared.producer import backoff_delay
-from shared.runtime import Record, decode, dlq_output
+from shared.producer import Output, backoff_delay
+from shared.runtime import ConsumerRuntime, ConsumerSpec, MessageHandler, Record, decode, dlq_output
+from shared.settings import ServiceSettings
 
 EXAMPLE = Path(__file__).parents[3] / "shared" / "schemas" / "examples" / "article.raw.v1.json"
 
@@ -82,3 +86,50 @@ def test_an_output_over_the_message_limit_is_permanent() -> None:
     assert small.payload() is small.payload()  # serialised once, then reused for sending
     with pytest.raises(PermanentError, match="message limit"):
         check_output_sizes([small, Output("t", "k", b"x" * (MAX_MESSAGE_BYTES + 1))])
+
+
+class _Echo(MessageHandler[ArticleRaw]):
+    model = ArticleRaw
+
+    async def handle(self, message: ArticleRaw, record: Record) -> list[Output]:
+        return [Output("out", message.article_id, message.model_dump_json().encode())]
+
+
+async def test_outputs_of_a_batch_follow_the_source_records_time_order() -> None:
+    """Two partitions processed concurrently: the outputs are written in the time order of their
+    source records, not partition by partition (downstream sees the first arrival first)."""
+    example = json.loads(
+        (Path(__file__).resolve().parents[3] / "shared/schemas/examples/article.raw.v1.json").read_text()
+    )
+    settings = ServiceSettings(kafka_bootstrap="127.0.0.1:1")
+    runtime = ConsumerRuntime(ConsumerSpec("t", "in", "g"), _Echo(), settings, asyncio.Event())
+    sent: list[str] = []
+    committed: list[dict[TopicPartition, int]] = []
+
+    class _Producer:
+        async def send_all(self, outputs: list[Output]) -> None:
+            sent.extend(o.key for o in outputs)
+
+    async def commit(offsets: dict[TopicPartition, int]) -> None:
+        committed.append(offsets)
+
+    runtime.producer = _Producer()  # type: ignore[assignment]
+    runtime._commit = commit  # type: ignore[method-assign]
+
+    def rec(partition: int, offset: int, ts: int, aid: str) -> SimpleNamespace:
+        value = json.dumps({**example, "article_id": aid}).encode()
+        return SimpleNamespace(
+            topic="in", partition=partition, offset=offset, key=aid.encode(), value=value, timestamp=ts
+        )
+
+    a, b = TopicPartition("in", 0), TopicPartition("in", 1)
+    batch = {
+        a: [rec(0, 10, 1000, "a" * 32), rec(0, 11, 3000, "c" * 32)],
+        b: [rec(1, 5, 2000, "b" * 32), rec(1, 6, 4000, "d" * 32)],
+    }
+    try:
+        await runtime._process_batch(batch)
+    finally:
+        await runtime.consumer.stop()
+    assert sent == ["a" * 32, "b" * 32, "c" * 32, "d" * 32]
+    assert committed == [{a: 12, b: 7}]
