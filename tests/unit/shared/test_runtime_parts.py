@@ -88,6 +88,9 @@ def test_an_output_over_the_message_limit_is_permanent() -> None:
         check_output_sizes([small, Output("t", "k", b"x" * (MAX_MESSAGE_BYTES + 1))])
 
 
+RAW_EXAMPLE = Path(__file__).resolve().parents[3] / "shared/schemas/examples/article.raw.v1.json"
+
+
 class _Echo(MessageHandler[ArticleRaw]):
     model = ArticleRaw
 
@@ -98,9 +101,7 @@ class _Echo(MessageHandler[ArticleRaw]):
 async def test_outputs_of_a_batch_follow_the_source_records_time_order() -> None:
     """Two partitions processed concurrently: the outputs are written in the time order of their
     source records, not partition by partition (downstream sees the first arrival first)."""
-    example = json.loads(
-        (Path(__file__).resolve().parents[3] / "shared/schemas/examples/article.raw.v1.json").read_text()
-    )
+    example = json.loads(RAW_EXAMPLE.read_text())
     settings = ServiceSettings(kafka_bootstrap="127.0.0.1:1")
     runtime = ConsumerRuntime(ConsumerSpec("t", "in", "g"), _Echo(), settings, asyncio.Event())
     sent: list[str] = []
