@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from services.fetcher import metrics
-from services.fetcher.extract_pool import ExtractPool
+from services.fetcher.extract_pool import ExtractionTimeout, ExtractPool
 from services.fetcher.extraction import ExtractedPage, PageInput
 from services.fetcher.feed_parse import FeedEntry
 from services.fetcher.feeds_config import FeedConfig
@@ -132,7 +132,8 @@ class ArticleBuilder:
         try:
             page = await self.pool.extract(page_input)
         except Exception as exc:  # a parser crash on one hostile page must not stop the feed
-            metrics.FETCH.labels(feed.id, "page", "extract_failed").inc()
+            label = "extract_timeout" if isinstance(exc, ExtractionTimeout) else "extract_failed"
+            metrics.FETCH.labels(feed.id, "page", label).inc()
             name = type(exc).__name__
             log.error("extraction failed: %s: %s; using the feed summary", name, exc, extra=context)
             return None

@@ -1,7 +1,10 @@
 """Runs ``extract_page`` in a process pool so CPU-bound extraction never blocks polling.
 
 ``workers=0`` runs it in a thread instead (tests, tiny deployments). A broken pool (a worker killed
-by the OOM killer, say) is replaced and the page retried once.
+by the OOM killer, say) is replaced and the page retried once. A page that takes longer than
+``timeout`` (a parser stuck on hostile HTML) raises ``ExtractionTimeout`` and the pool is replaced:
+its workers are killed, since a stuck worker would otherwise hold its core and its slot for good.
+Pages in flight on the old pool are retried on the new one.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import time
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -37,11 +42,19 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class ExtractPool:
-    """``await pool.extract(page)`` -> ``ExtractedPage``; ``timeout`` bounds one page."""
+class ExtractionTimeout(Exception):
+    """A page took longer than the pool's timeout; the workers were replaced."""
 
-    def __init__(self, workers: int, timeout: float = 60.0) -> None:
-        self.workers, self.timeout = workers, timeout
+
+Extractor = Callable[[PageInput], ExtractedPage]
+
+
+class ExtractPool:
+    """``await pool.extract(page)`` -> ``ExtractedPage``; ``timeout`` bounds one page.
+    ``function`` (a module-level function, picklable) is ``extract_page`` except in tests."""
+
+    def __init__(self, workers: int, timeout: float = 60.0, function: Extractor = extract_page) -> None:
+        self.workers, self.timeout, self.function = workers, timeout, function
         self._executor: Executor = self._new_executor()
 
     def _new_executor(self) -> Executor:
@@ -62,26 +75,53 @@ class ExtractPool:
         """Extract one page in a worker."""
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
+            executor = self._executor
             try:
                 result = await asyncio.wait_for(
-                    loop.run_in_executor(self._executor, extract_page, page), self.timeout
+                    loop.run_in_executor(executor, self.function, page), self.timeout
                 )
             except BrokenProcessPool:
                 if attempt == 2:
                     raise
-                log.error("extraction worker pool broke; starting a new one")
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
+                if executor is self._executor:  # not yet replaced by another page's failure
+                    log.error("extraction worker pool broke; starting a new one")
+                    self._replace()
                 continue
+            except TimeoutError:
+                log.error(
+                    "extraction of %s took over %.0fs; killing the extraction workers", page.url, self.timeout
+                )
+                if executor is self._executor:
+                    self._replace(kill=True)
+                raise ExtractionTimeout(f"extraction took over {self.timeout:.0f}s") from None
             metrics.EXTRACT_SECONDS.observe(result.seconds)
             return result
         raise AssertionError("unreachable")
+
+    def _replace(self, *, kill: bool = False) -> None:
+        old = self._executor
+        self._executor = self._new_executor()
+        processes = list((getattr(old, "_processes", None) or {}).values())
+        old.shutdown(wait=False, cancel_futures=True)
+        if kill:
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
 
     def pids(self) -> list[int]:
         """Worker process ids (for memory reporting)."""
         processes = getattr(self._executor, "_processes", None) or {}
         return [int(pid) for pid in processes]
 
-    async def stop(self) -> None:
-        """Stop the workers (pending pages are cancelled)."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop the workers (pending pages are cancelled); a worker still busy after ``grace``
+        seconds (stuck on a page) is killed instead of holding up the shutdown."""
+        processes = list((getattr(self._executor, "_processes", None) or {}).values())
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            while process.is_alive() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if process.is_alive():
+                log.warning("extraction worker %s still busy at shutdown; killing it", process.pid)
+                process.kill()
