@@ -224,11 +224,14 @@ class FeedPoller:
     async def _prepare_entry(self, entry: FeedEntry, feed_title: str) -> str | ArticleRaw:
         """'seen' | 'duplicate' (another entry or feed had the article) | the article to publish."""
         feed = self.feed
-        if await self.store.entry_seen(feed.id, entry.entry_id):
+        entry_seen, url_seen = await self.store.entry_and_url_seen(
+            feed.id, entry.entry_id, article_id(canonical_url(entry.link))
+        )
+        if entry_seen:
             metrics.ENTRIES.labels(feed.id, "seen").inc()
             return "seen"
         metrics.ENTRIES.labels(feed.id, "new").inc()
-        if await self.store.url_seen(article_id(canonical_url(entry.link))):
+        if url_seen:
             await self.store.mark_entry(feed.id, entry.entry_id)
             return "duplicate"
         return await self.builder.build(feed, entry, feed_title)

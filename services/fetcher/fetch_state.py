@@ -97,13 +97,14 @@ class FetchStore:
             streak, _, _ = await pipe.execute()
         return int(streak)
 
-    async def entry_seen(self, feed_id: str, entry_id: str) -> bool:
-        """True if this feed's entry was handled before."""
-        return bool(await self.redis.exists(self._entry_key(feed_id, entry_id)))
-
-    async def url_seen(self, article_id: str) -> bool:
-        """True if an article with this id was published before (by any feed)."""
-        return bool(await self.redis.exists(self._url_key(article_id)))
+    async def entry_and_url_seen(self, feed_id: str, entry_id: str, article_id: str) -> tuple[bool, bool]:
+        """(this feed's entry was handled before, an article with this id was published before by
+        any feed), in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self._entry_key(feed_id, entry_id))
+            pipe.exists(self._url_key(article_id))
+            entry, url = await pipe.execute()
+        return bool(entry), bool(url)
 
     async def mark_entry(self, feed_id: str, entry_id: str) -> None:
         """Remember that this entry was handled."""
