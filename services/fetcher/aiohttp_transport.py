@@ -10,6 +10,13 @@ Mapping: no redirects (``HttpFetcher`` follows them by hand), no decompression (
 does that), no cookies, no proxies from the environment. httpx's per-request timeouts become
 aiohttp's connect and socket-read timeouts; aiohttp errors become the httpx exceptions
 ``HttpFetcher`` already handles (timeouts, connect errors, protocol errors).
+
+SSRF at connect time: ``ssrf.check_url`` resolves a host before each request, but the connection
+resolves it again, and a hostile DNS server can answer "public" to the check and "127.0.0.1" to the
+connect (DNS rebinding). Requests not marked ``ALLOW_PRIVATE`` in their extensions therefore go
+through a connector whose resolver refuses any answer that is not a public address, so the address
+connected to is always one that was checked. Feeds with ``allow_private`` use a second, unguarded
+connector.
 """
 
 from __future__ import annotations
@@ -19,6 +26,34 @@ from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+from services.fetcher.ssrf import address_problem, parse_address
+
+ALLOW_PRIVATE = "wirewatch.allow_private"
+"""Request extension: True lets the request reach private addresses (the feed allows it)."""
+
+
+class AddressRefused(OSError):
+    """The resolver's answer included an address the request may not reach."""
+
+
+class AddressBlocked(httpx.ConnectError):
+    """Raised by the transport when the connect-time resolver refused the host (see module doc)."""
+
+
+class GuardedResolver(ThreadedResolver):
+    """Resolves like aiohttp's default resolver and refuses names with any non-public address."""
+
+    async def resolve(self, host: str, port: int = 0, family: Any = 0) -> list[ResolveResult]:
+        """See ``ThreadedResolver.resolve``; raises ``AddressRefused``."""
+        results = await super().resolve(host, port, family)
+        for result in results:
+            problem = address_problem(parse_address(result["host"]))
+            if problem:
+                raise AddressRefused(f"{host} resolves to {result['host']} ({problem}) at connect time")
+        return results
 
 
 def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
@@ -53,22 +88,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, max_connections: int = 100) -> None:
         self.max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
 
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections),
+    def _open(self, allow_private: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(allow_private)
+        if session is None or session.closed:
+            resolver = None if allow_private else GuardedResolver()
+            session = self._sessions[allow_private] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections, resolver=resolver),
                 auto_decompress=False,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
             )
-        return self._session
+        return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``; the response body streams (see ``_Body``)."""
-        session = self._open()
+        session = self._open(bool(request.extensions.get(ALLOW_PRIVATE, False)))
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         body = await request.aread()
         try:
@@ -85,6 +122,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise httpx.ReadTimeout(f"no response headers in time: {exc}", request=request) from exc
         except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise AddressBlocked(str(exc.os_error), request=request) from exc
             raise httpx.ConnectError(f"{exc}", request=request) from exc
         except aiohttp.InvalidURL as exc:
             raise httpx.InvalidURL(f"invalid URL {exc}") from exc
@@ -102,6 +141,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close pooled connections."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from services.fetcher import metrics, ssrf
-from services.fetcher.aiohttp_transport import AiohttpTransport
+from services.fetcher.aiohttp_transport import ALLOW_PRIVATE, AddressBlocked, AiohttpTransport
 from services.fetcher.host_limiter import HostDeferred, HostLimiter
 from services.fetcher.settings import FetchOptions
 from shared.retry_after import parse_retry_after
@@ -244,14 +244,15 @@ class HttpFetcher:
             if current in visited:
                 raise TooManyRedirects(f"redirect loop at {current}")
             visited.add(current)
+            private_ok = allow_private or (trusted and current == url)
             try:
-                await ssrf.check_url(current, allow_private=allow_private or (trusted and current == url))
+                await ssrf.check_url(current, allow_private=private_ok)
             except ssrf.SsrfBlocked as exc:
                 raise Blocked(str(exc)) from exc
             host = urlsplit(current).hostname or ""
             try:
                 async with self.limiter.slot(host):
-                    status, resp_headers, body = await self._request(current, headers)
+                    status, resp_headers, body = await self._request(current, headers, private_ok)
             except HostDeferred as exc:
                 raise RateLimited(str(exc), retry_after=exc.retry_after) from exc
             if status in _REDIRECTS:
@@ -275,10 +276,13 @@ class HttpFetcher:
             return FetchResponse(current, status, resp_headers, body, time.perf_counter() - started)
         raise TooManyRedirects(f"more than {self.options.max_redirects} redirects from {url}")
 
-    async def _request(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+    async def _request(
+        self, url: str, headers: dict[str, str], allow_private: bool
+    ) -> tuple[int, httpx.Headers, bytes]:
         opts = self.options
+        extensions = {ALLOW_PRIVATE: allow_private}
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
+            async with self._client.stream("GET", url, headers=headers, extensions=extensions) as response:
                 status = response.status_code
                 if status in _REDIRECTS or status >= 400 or status == 304:
                     return status, response.headers, b""
@@ -302,5 +306,7 @@ class HttpFetcher:
             raise FetchTimeout(f"{type(exc).__name__}: {exc or 'timed out'}") from exc
         except httpx.TooManyRedirects as exc:  # pragma: no cover - redirects are followed by hand
             raise TooManyRedirects(str(exc)) from exc
+        except AddressBlocked as exc:
+            raise Blocked(str(exc)) from exc
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc

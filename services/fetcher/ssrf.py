@@ -2,7 +2,9 @@
 non-public address is not fetched unless the feed has ``allow_private: true``.
 
 Every address the name resolves to is checked (an attacker's DNS can mix a public and a private
-answer). The check runs before each request and each redirect hop.
+answer). The check runs before each request and each redirect hop, and again when the connection
+is made (``aiohttp_transport.GuardedResolver``), so a DNS answer that changes between the two
+(rebinding) is refused too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def address_problem(address: IpAddress) -> str | None:
     if not address.is_global:
         return "non-global address"
     return None
+
+
+def parse_address(text: str) -> IpAddress:
+    """An address as the resolver gives it (an IPv6 zone suffix ``%eth0`` is dropped)."""
+    return ipaddress.ip_address(text.split("%", 1)[0])
 
 
 async def resolve(host: str, port: int) -> list[IpAddress]:

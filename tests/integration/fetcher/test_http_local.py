@@ -4,13 +4,16 @@ a 50 MB body, a gzip bomb, a redirect loop, a refused connection."""
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import socket
 import time
 import tracemalloc
 
 import pytest
 
+from services.fetcher import ssrf
 from services.fetcher.http_client import (
+    Blocked,
     BodyTooLarge,
     ConnectFailed,
     DecompressionBomb,
@@ -191,5 +194,29 @@ async def test_connection_is_reused_but_never_after_an_aborted_body(server: Loca
         for _ in range(3):
             again = await http.get(server.url("/small"), kind="page", allow_private=True)
             assert again.body == first.body == page
+    finally:
+        await http.aclose()
+
+
+async def test_dns_rebinding_is_refused_at_connect_time(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-request check is told the host is public (a rebinding DNS server's first answer);
+    the connection's own lookup says 127.0.0.1 and is refused: the page is never requested."""
+
+    async def public_first_answer(host: str, port: int) -> list[ipaddress.IPv4Address]:
+        return [ipaddress.IPv4Address("93.184.216.34")]
+
+    monkeypatch.setattr(ssrf, "resolve", public_first_answer)
+    server.static("/page", "<html></html>")
+    rebound = server.url("/page").replace("127.0.0.1", "localhost")
+    http = HttpFetcher(make_options())
+    try:
+        with pytest.raises(Blocked, match="at connect time"):
+            await http.get(rebound, kind="page", allow_private=False)
+        assert "/page" not in server.hits
+        page = await http.get(rebound, kind="page", allow_private=True)  # a feed that may: fetched
+        assert page.status == 200
+        assert server.hits["/page"] == 1
     finally:
         await http.aclose()
