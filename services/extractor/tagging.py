@@ -55,16 +55,36 @@ _UNWANTED = re.compile(
 _SUSPECT = re.compile("[^\\t\\n\\x20-\\x7e\\xa0-\\ud7ff\\uf900-\\ufffd]")
 
 
+# The characters ``_SUSPECT`` lets through below U+0100: text made only of these is clean.
+_CLEAN_LATIN1 = bytes([9, 10, *range(0x20, 0x7F), *range(0xA0, 0x100)])
+
+
+def _suspect(text: str) -> bool:
+    """Whether ``text`` may hold unwanted characters (``_SUSPECT``).
+
+    Text below U+0100 (ASCII, most Latin-script articles) is checked as Latin-1 bytes, deleting
+    the clean bytes in C: several times faster than the regex scan.
+    """
+    if text.isascii():
+        encoded = text.encode("ascii")
+    else:
+        try:
+            encoded = text.encode("latin-1")
+        except UnicodeEncodeError:  # beyond U+00FF: Cyrillic, CJK, ...
+            return _SUSPECT.search(text) is not None
+    return bool(encoded.translate(None, _CLEAN_LATIN1))
+
+
 def prepare_text(text: str, limit: int) -> str:
     """Untrusted text -> NFKC, no control characters, at most ``limit`` characters.
 
-    Same result as ``shared.textnorm.clean_control_chars`` for these categories, but one regex
-    pass instead of a Python loop per character (tagging runs on every article).
+    Same result as ``shared.textnorm.clean_control_chars`` for these categories, but one pass in C
+    instead of a Python loop per character (tagging runs on every article).
     """
     text = text[: limit * 2]
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    if _SUSPECT.search(text) and _UNWANTED.search(text):
+    if _suspect(text) and _UNWANTED.search(text):
         text = _UNWANTED.sub("", text)
     return text[:limit]
 

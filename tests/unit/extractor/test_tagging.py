@@ -275,3 +275,17 @@ def test_feed_summary_needs_one_full_signal(tagger: Tagger) -> None:
     assert not tagger.tag(
         title="Russian tourists return to North Korea", text=tourism, lang="en"
     ).relevant_to(NK)
+
+
+def test_control_character_check_agrees_with_the_regex() -> None:
+    """The Latin-1 byte check finds unwanted characters exactly where the regex does."""
+    import random
+
+    from services.extractor.tagging import _SUSPECT, _suspect, prepare_text
+
+    rnd = random.Random(3)
+    pool = [chr(i) for i in range(0x180)] + ["\ud800", "\ue000", "\uffff", "\U0001f600", "\U000f0001", "ж"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 8)))
+        assert _suspect(text) == (_SUSPECT.search(text) is not None), repr(text)
+    assert prepare_text("a\x00b\x85c\td\n\x7f", 100) == "abc\td\n"
