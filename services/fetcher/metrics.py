@@ -29,6 +29,10 @@ FETCH = Counter("wirewatch_fetch_total", "Feed and page fetches by outcome", ["f
 FEED_LAST_SUCCESS = Gauge(
     "wirewatch_feed_last_success_timestamp", "Unix time of the last successful feed poll", ["feed"]
 )
+# The configured poll interval of each running feed (the stale-feed alert compares against it).
+FEED_POLL_INTERVAL = Gauge(
+    "wirewatch_feed_poll_interval_seconds", "Configured poll interval of a feed", ["feed"]
+)
 # Consecutive failed polls of a feed (0 after a success).
 FEED_ERROR_STREAK = Gauge("wirewatch_feed_error_streak", "Consecutive failed polls of a feed", ["feed"])
 # Wall time of one HTTP fetch (feed or page), including waiting for the body.

@@ -6,6 +6,7 @@ feeds start, removed ones stop, changed ones restart, a bad edit keeps the last 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -105,12 +106,22 @@ class FetcherService:
         wanted = config.enabled()
         stale = [fid for fid, (cfg, _, _) in self.pollers.items() if wanted.get(fid) != cfg]
         await self._stop_pollers(stale)
+        for feed_id in stale:
+            if feed_id not in wanted:  # removed, not just changed: its series go (no stale alert)
+                for gauge in (
+                    metrics.FEED_POLL_INTERVAL,
+                    metrics.FEED_LAST_SUCCESS,
+                    metrics.FEED_ERROR_STREAK,
+                ):
+                    with contextlib.suppress(KeyError):
+                        gauge.remove(feed_id)
         for feed_id, feed in wanted.items():
             if feed_id not in self.pollers:
                 poller = FeedPoller(feed, self.deps)
                 task = asyncio.create_task(poller.run(), name=f"feed:{feed_id}")
                 task.add_done_callback(_report_crash)
                 self.pollers[feed_id] = (feed, poller, task)
+                metrics.FEED_POLL_INTERVAL.labels(feed_id).set(feed.poll_interval)
                 log.info("feed started", extra={"feed": feed_id, "url": feed.url})
         metrics.FEEDS_ACTIVE.set(len(self.pollers))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import REGISTRY
 
 from services.fetcher.replay import ReplayItem, ReplayServer
 from services.fetcher.service import FetcherService
@@ -66,10 +67,16 @@ async def test_feeds_added_removed_and_bad_edit_rejected_while_running(
     try:
         await wait_for(lambda: len(publisher.articles) == 1)
         assert set(service.pollers) == {"alpha"}
+        assert sample("wirewatch_feed_poll_interval_seconds", feed="alpha") == 1.0
+        assert sample("wirewatch_feed_last_success_timestamp", feed="alpha") is not None
 
         path.write_text(feeds_yaml(server, "/beta"), encoding="utf-8")  # alpha removed, beta added
         await wait_for(lambda: set(service.pollers) == {"beta"} and len(publisher.articles) == 2)
         alpha_hits = server.hits["/alpha"]
+        # the removed feed's series are gone (no stale-feed alert for it); beta's are there
+        assert sample("wirewatch_feed_poll_interval_seconds", feed="alpha") is None
+        assert sample("wirewatch_feed_last_success_timestamp", feed="alpha") is None
+        assert sample("wirewatch_feed_poll_interval_seconds", feed="beta") == 1.0
 
         rejected_before = metric(
             "wirewatch_config_reloads_total", service="fetcher", config="feeds", result="rejected"
@@ -90,6 +97,11 @@ async def test_feeds_added_removed_and_bad_edit_rejected_while_running(
         stop.set()
         await asyncio.wait_for(task, 15)
     assert [a.title for a in publisher.articles] == ["alpha story", "beta story"]
+
+
+def sample(name: str, **labels: str) -> float | None:
+    """A sample's value, None when the series does not exist."""
+    return REGISTRY.get_sample_value(name, labels)
 
 
 @pytest.mark.kafka
