@@ -1,6 +1,6 @@
 """Dedup throughput and Redis memory with a large index, through the real code path.
 
-    python -m bench.dedup [--prefill 100000] [--articles 3000] [--partitions 6]
+    python -m bench.dedup [--prefill 100000] [--articles 3000] [--partitions 6] [--profile FILE]
 
 1. Pre-fills the near-duplicate index and stories in real Redis (a uuid prefix) with ``--prefill``
    synthetic articles through ``DedupEngine`` on ``RedisStore`` (10% near-duplicate copies, 5%
@@ -12,12 +12,18 @@
    on what else runs on the machine; ``cpu_ms_per_article`` (this process's CPU time) does not much,
    and ``articles_per_cpu_second`` is the rate one free core sustains.
 4. Deletes every key it created. Prints one JSON object on the last line.
+
+``--profile FILE`` writes a cProfile of the timed concurrent phase (``python -m pstats FILE``) and adds
+``redis_commands``: per Redis command (``INFO commandstats``, commands run inside scripts included),
+calls and server microseconds per measured article over that phase (the whole server: on a shared
+Redis other clients count too).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import itertools
 import json
 import random
@@ -112,12 +118,18 @@ async def redis_cpu(redis: object) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+async def command_stats(redis: object) -> dict[str, tuple[int, float]]:
+    """``INFO commandstats``: command -> (calls, microseconds)."""
+    info = await redis.info("commandstats")  # type: ignore[attr-defined]
+    return {k.removeprefix("cmdstat_"): (int(v["calls"]), float(v["usec"])) for k, v in info.items()}
+
+
 async def used_memory(redis: object) -> int:
     info = await redis.info("memory")  # type: ignore[attr-defined]
     return int(info["used_memory"])
 
 
-async def run(prefill: int, articles: int, partitions: int) -> dict[str, object]:
+async def run(prefill: int, articles: int, partitions: int, profile: str | None = None) -> dict[str, object]:
     """Pre-fill, measure memory, time the handler, clean up."""
     prefix = f"bench-dedup-{uuid.uuid4().hex[:8]}:"
     config_dir = Path("config")
@@ -169,12 +181,29 @@ async def run(prefill: int, articles: int, partitions: int) -> dict[str, object]
                 await handler.handle(a, Record("bench", partition, offset, a.article_id, 0))
                 latencies.append(time.perf_counter() - t0)
 
+        profiler = cProfile.Profile() if profile else None
+        stats_before = await command_stats(redis) if profile else {}
         cpu_before, redis_cpu_before = _cpu_seconds(), await redis_cpu(redis)
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         await asyncio.gather(*(loop(todo[p::partitions], p) for p in range(partitions)))
+        if profiler is not None:
+            profiler.disable()
         concurrent = articles / (time.perf_counter() - started)
         cpu_ms = (_cpu_seconds() - cpu_before) / articles * 1000
         redis_cpu_ms = (await redis_cpu(redis) - redis_cpu_before) / articles * 1000
+        commands: dict[str, object] = {}
+        if profiler is not None and profile:
+            profiler.dump_stats(profile)
+            after_stats = await command_stats(redis)
+            for name, (calls, usec) in sorted(after_stats.items()):
+                calls0, usec0 = stats_before.get(name, (0, 0.0))
+                if calls > calls0:
+                    commands[name] = {
+                        "calls_per_article": round((calls - calls0) / articles, 2),
+                        "us_per_article": round((usec - usec0) / articles, 1),
+                    }
         seq = [corpus.article(prefill + articles + n) for n in range(articles // 3)]
         started = time.perf_counter()
         await loop(seq, 0)
@@ -199,6 +228,7 @@ async def run(prefill: int, articles: int, partitions: int) -> dict[str, object]
             "redis_key_bytes_per_article": round(usage / prefill, 1),
             "redis_keys": len(keys),
             "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            **({"redis_commands": commands} if commands else {}),
         }
     finally:
         keys = [k async for k in redis.scan_iter(match=prefix + "*", count=5000)]
@@ -213,8 +243,9 @@ def main() -> int:
     parser.add_argument("--prefill", type=int, default=100_000)
     parser.add_argument("--articles", type=int, default=3000)
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--profile", default=None, help="write a cProfile of the timed phase here")
     args = parser.parse_args()
-    result = asyncio.run(run(args.prefill, args.articles, args.partitions))
+    result = asyncio.run(run(args.prefill, args.articles, args.partitions, args.profile))
     print(json.dumps(result))
     return 0
 
