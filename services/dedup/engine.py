@@ -8,9 +8,10 @@ Per article:
    near-duplicate group is the group of its best match, else the article itself.
 2. for every watchlist that found it relevant: replay the stored event if this (watchlist, article)
    was already committed (redelivery); else join the story of its near-duplicate group (a copy:
-   ``member``, never a development), or the best same-event story in the window, or start a story.
-   The update is committed with optimistic concurrency; on conflict the engine re-reads and decides
-   again, so two replicas never create two stories for one event or one article.
+   ``member``, never a development), or the best same-event story in the window (read through the
+   feature -> stories index: only stories sharing a feature that can make them pass), or start a
+   story. The update is committed with optimistic concurrency; on conflict the engine re-reads and
+   decides again, so two replicas never create two stories for one event or one article.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from shared.watchlists import DevelopmentRules, StoryRules
 
 from .developments import add_member, burst_change, find_changes, new_story
 from .fingerprint import Fingerprinter, similarity
-from .matching import EntityStats, MatchRules, best_story
+from .matching import EntityStats, MatchRules, best_story, candidate_features
 from .settings import DedupConfig
-from .store import CommitResult, DedupStore, IndexHit, StoryCommit
+from .store import MAX_STORIES_PER_FEATURE, CommitResult, DedupStore, IndexHit, StoryCommit
 from .story import StoryState, event_time, features
 
 MIN_CUT_JACCARD = 0.3  # a cut copy must still share this much; containment alone is noisy for short texts
@@ -155,8 +156,9 @@ class DedupEngine:
             ubiquitous=frozenset(self.config.ubiquitous_entities),
         )
         mine = features(article.entities, article.facts)
+        mine_sorted = sorted(mine)
         for _ in range(self.config.commit_attempts):
-            view = await self.store.story_view(watchlist, article.article_id, group, at - window)
+            view = await self.store.story_view(watchlist, article.article_id, group, mine_sorted)
             if view.replay is not None:  # redelivered: re-send the same event (or nothing, if expired)
                 return _emitted(watchlist, view.replay, True) if view.replay else None
             target: StoryState | None = None
@@ -165,15 +167,20 @@ class DedupEngine:
                 target = await self.store.load_story(view.group_story)
                 copy = target is not None
             if target is None:
-                match = best_story(
-                    at=at,
-                    features=mine,
-                    stories=view.stories,
-                    stats=EntityStats(view.df, view.df_total),
-                    rules=match_rules,
-                )
-                if match is not None:
-                    target = await self.store.load_story(match.story.story_id)
+                stats = EntityStats(view.df, view.df_total)
+                wanted = candidate_features(mine, stats, match_rules)
+                if wanted:
+                    found = await self.store.story_candidates(
+                        watchlist, wanted, at - window, MAX_STORIES_PER_FEATURE
+                    )
+                    # The article's own DFs as read with the version: they decided ``wanted``.
+                    df = {f: n for f, n in found.df.items() if f not in mine}
+                    stats = EntityStats({**df, **view.df}, view.df_total)
+                    match = best_story(
+                        at=at, features=mine, stories=found.stories, stats=stats, rules=match_rules
+                    )
+                    if match is not None:
+                        target = await self.store.load_story(match.story.story_id)
             commit = self._decide(
                 watchlist, article, group, near_of, target, copy, rules, view.watchlist_version
             )
@@ -249,6 +256,11 @@ class DedupEngine:
             new_entities = []
         else:
             new_entities = sorted(mine - set(target.entity_counts) - set(target.fact_counts))
+        # Postings carry last_seen: all of the story's features when it moved, else only the new ones.
+        if target is None or state.last_seen > target.last_seen:
+            postings = sorted({*state.entity_counts, *state.fact_counts})
+        else:
+            postings = new_entities
         return StoryCommit(
             watchlist=watchlist,
             article_id=article.article_id,
@@ -259,4 +271,5 @@ class DedupEngine:
             event=encode(event),
             new_entities=new_entities,
             new_story=target is None,
+            postings=postings,
         )

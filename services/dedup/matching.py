@@ -13,6 +13,10 @@ each feature. The score is their weighted Jaccard, minus a penalty growing with 
 - reports of one event cluster in time: a gap of a full window costs ``TIME_PENALTY``;
 - the article must fall within ``window_hours`` of the story's first/last member and share
   ``min_shared_entities`` features (countries count half).
+
+Only stories sharing a feature with the article can pass, so the engine reads candidates through an
+inverted index (feature -> stories); ``candidate_features`` says whose postings can hold a story
+that passes, so nothing ``best_story`` would accept is left out.
 """
 
 from __future__ import annotations
@@ -80,6 +84,30 @@ def profile_similarity(
         den += w * max(present, share)
     shared = tuple(sorted(f for f in mine if weight[f] > 0 and f in story.features))
     return (num / den if den else 0.0), shared
+
+
+def candidate_features(features: set[str], stats: EntityStats, rules: MatchRules) -> list[str]:
+    """The article's features whose stories must be read: every story ``best_story`` can accept is
+    posted under one of them.
+
+    A story passes only if the type factors of the weighted (weight > 0) features it shares reach
+    ``min_shared_entities``. So a set of features whose factors add up to less than that cannot make
+    a story pass on its own: a passing story also shares a feature outside it, and that set's
+    postings need not be read. The set is filled with the lowest factors (countries) first, and
+    among equal factors the most common features (the longest postings) first. Weightless features
+    (configured or measured ubiquitous) never count, so their postings are never read.
+    """
+    weighted = [f for f in features if feature_weight(f, stats, rules) > 0]
+    weighted.sort(key=lambda f: (_type_factor(f), -stats.df.get(f, 0), f))
+    skipped = 0.0
+    needed: list[str] = []
+    for feature in weighted:
+        factor = _type_factor(feature)
+        if skipped + factor < rules.min_shared_entities:
+            skipped += factor
+        else:
+            needed.append(feature)
+    return needed
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@
     st:g:{wl}:{group}       str   story id of a near-duplicate group (SET NX)
     st:s:{story}            str   story state JSON (carries its version)
     st:d:{wl} / st:t:{wl}   hash / zset  story digests / last_seen of the watchlist's stories
+    st:f:{wl}:{feature}     zset  stories naming the feature, scored by their last_seen (inverted index)
     st:v:{wl}               str   watchlist version (bumped by every story creation)
     st:df:{wl}              hash  entity document frequencies (+ "#total")
 
 Index hashes are bucketed per epoch (``horizon / 2``) so many small entries share one key and stay
 in Redis's compact listpack encoding; a bucket expires a horizon after its epoch ends, so an entry
-lives between one and 1.5 horizons. Every other key has TTL = horizon (events: ``event_ttl``).
+lives between one and 1.5 horizons. Every other key has TTL = horizon (events: ``event_ttl``);
+postings and digests older than a horizon before the committed story's last_seen are pruned.
 An article handle is 8 bytes of blake2b(article id); full ids are stored once, in the signature
 value, as a length byte + hex-decoded bytes (17 B for the usual 32 hex chars).
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -30,12 +33,11 @@ import redis.asyncio as aioredis
 from . import redis_scripts
 from .fingerprint import Fingerprint
 from .settings import DedupConfig
-from .store import CommitResult, IndexHit, IndexLookup, StoryCommit, StoryView
+from .store import CommitResult, IndexHit, IndexLookup, StoryCandidates, StoryCommit, StoryView
 from .story import StoryDigest, StoryState
 
 EPOCHS_PER_HORIZON = 2
 MAX_CANDIDATES = 16
-MAX_STORIES_IN_WINDOW = 2000
 DIGEST_CACHE = 20000
 
 
@@ -85,6 +87,7 @@ class RedisStore:
         self.event_ttl = int(config.event_ttl_hours * 3600)
         self._index = redis.register_script(redis_scripts.INDEX)
         self._view = redis.register_script(redis_scripts.STORY_VIEW)
+        self._candidates = redis.register_script(redis_scripts.STORY_CANDIDATES)
         self._commit = redis.register_script(redis_scripts.COMMIT)
         self._digests: dict[bytes, StoryDigest] = {}
 
@@ -158,21 +161,44 @@ class RedisStore:
             self.key("st", "df", watchlist),
         ]
 
-    async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
+    def _posting_key(self, watchlist: str, feature: str) -> str:
+        return self.key("st", "f", watchlist, feature)
+
+    async def story_view(
+        self, watchlist: str, article_id: str, group: str, features: Sequence[str]
+    ) -> StoryView:
         """See ``DedupStore.story_view``."""
-        digests_key, times_key, version_key, df_key = self._watchlist_keys(watchlist)
-        keys = [*self._story_keys(watchlist, article_id, group), times_key, digests_key, version_key, df_key]
-        reply = await self._view(keys=keys, args=[since, MAX_STORIES_IN_WINDOW])
+        keys = [
+            *self._story_keys(watchlist, article_id, group),
+            self.key("st", "v", watchlist),
+            self.key("st", "df", watchlist),
+        ]
+        reply = await self._view(keys=keys, args=list(features))
         if reply[0] == 1:
-            return StoryView(bytes(reply[1]), None, [], 0, {}, 0)
-        _, group_story, version, total, digests, df = reply
+            return StoryView(bytes(reply[1]), None, 0, {}, 0)
+        _, group_story, version, total, df = reply
         return StoryView(
             replay=None,
             group_story=_text(group_story) or None,
-            stories=[self._digest(bytes(d)) for d in digests if d],
             watchlist_version=int(version),
-            df={_text(e): int(c) for e, c in zip(df[::2], df[1::2], strict=True) if _text(e) != "#total"},
+            df={f: int(n) for f, n in zip(features, df, strict=True) if n},
             df_total=int(total),
+        )
+
+    async def story_candidates(
+        self, watchlist: str, features: Sequence[str], since: float, limit: int
+    ) -> StoryCandidates:
+        """See ``DedupStore.story_candidates``."""
+        keys = [
+            self.key("st", "d", watchlist),
+            self.key("st", "df", watchlist),
+            *(self._posting_key(watchlist, f) for f in features),
+        ]
+        ids, digests, named, df = await self._candidates(keys=keys, args=[since, limit])
+        found = sorted((_text(i), bytes(d)) for i, d in zip(ids, digests, strict=True) if d)
+        return StoryCandidates(
+            stories=[self._digest(d) for _, d in found],
+            df={_text(f): int(n) for f, n in zip(named, df, strict=True) if n},
         )
 
     def _digest(self, raw: bytes) -> StoryDigest:
@@ -196,6 +222,7 @@ class RedisStore:
             *self._story_keys(commit.watchlist, commit.article_id, commit.group),
             self.key("st", "s", state.story_id),
             *self._watchlist_keys(commit.watchlist),
+            *(self._posting_key(commit.watchlist, f) for f in commit.postings),
         ]
         last_seen = state.last_seen.timestamp()
         args: list[Any] = [

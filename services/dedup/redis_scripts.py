@@ -119,28 +119,61 @@ for key, _ in pairs(touched) do redis.call('EXPIREAT', key, expire_at) end
 return out
 """
 
-# Read what story assignment needs, as one consistent snapshot.
-# KEYS: article map, article event, group map, story times (zset), digests (hash), version,
-#       df (hash: stories naming each entity id, "#total": stories)
-# ARGV: since, max_stories
+# What story assignment reads first: the replay guard, the group's story, the watchlist version and
+# the document frequencies of the article's features.
+# KEYS: article map, article event, group map, version, df (hash: stories naming each feature,
+#       "#total": stories)
+# ARGV: the article's features...
 # Returns {1, event or ""} for an article already assigned, else
-#         {0, group_story or "", version, df_total, {digest...}, {df...}}
+#         {0, group_story or "", version, df_total, {df of each feature, false when none}}
 STORY_VIEW = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {1, redis.call('GET', KEYS[2]) or ''}
 end
 local group_story = redis.call('GET', KEYS[3]) or ''
-local ids = redis.call('ZRANGEBYSCORE', KEYS[4], ARGV[1], '+inf', 'LIMIT', 0, tonumber(ARGV[2]))
-local digests = {}
-if #ids > 0 then digests = redis.call('HMGET', KEYS[5], unpack(ids)) end
-local version = redis.call('GET', KEYS[6]) or '0'
-local total = redis.call('HGET', KEYS[7], '#total') or '0'
-return {0, group_story, version, total, digests, redis.call('HGETALL', KEYS[7])}
+local version = redis.call('GET', KEYS[4]) or '0'
+local total = redis.call('HGET', KEYS[5], '#total') or '0'
+local df = {}
+if #ARGV > 0 then df = redis.call('HMGET', KEYS[5], unpack(ARGV)) end
+return {0, group_story, version, total, df}
+"""
+
+# Candidate stories of an article: the stories posted under any of the given features (the
+# inverted index st:f:{wl}:{feature}, scored by the story's last_seen) with last_seen >= since, at
+# most ``limit`` per feature, newest first; their digests, and the document frequencies of every
+# feature the digests name (the weighted-Jaccard denominator needs them).
+# KEYS: digests (hash), df (hash), posting zsets...
+# ARGV: since, limit
+# Returns {{story id...}, {digest...}, {feature...}, {df...}}
+STORY_CANDIDATES = """
+local seen, ids = {}, {}
+for i = 3, #KEYS do
+  local found = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+  for _, id in ipairs(found) do
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+end
+if #ids == 0 then return {{}, {}, {}, {}} end
+local digests = redis.call('HMGET', KEYS[1], unpack(ids))
+local named, features = {}, {}
+for _, digest in ipairs(digests) do
+  if digest then
+    for feature, _ in pairs(cjson.decode(digest)['features']) do
+      if not named[feature] then named[feature] = true; features[#features + 1] = feature end
+    end
+  end
+end
+local df = {}
+if #features > 0 then df = redis.call('HMGET', KEYS[2], unpack(features)) end
+return {ids, digests, features, df}
 """
 
 # Commit one story update if nothing changed since it was read: a join needs the story's version
 # unchanged; a new story needs the watchlist's version (bumped by every story creation) unchanged.
-# KEYS: article map, article event, group map, story state, digests, story times, version, df
+# Also posts the story under the given features (ZADD last_seen: the features new to the story, or
+# all of them when last_seen moved) and prunes those postings and the watchlist's digests.
+# KEYS: article map, article event, group map, story state, digests, story times, version, df,
+#       posting zsets of the features to (re)post...
 # ARGV: expected story version ("" = new story), expected watchlist version, story id, state json,
 #       digest json, last_seen score, event json, ttl seconds, event ttl seconds, prune-before score,
 #       new story ("1"/"0": counts a story in the DF total), entity ids new to the story...
@@ -158,6 +191,7 @@ else
   if not current or tostring(cjson.decode(current)['version']) ~= ARGV[1] then return {'conflict'} end
 end
 local ttl = ARGV[8]
+local prune = '(' .. ARGV[10]
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ttl)
 redis.call('HSET', KEYS[5], ARGV[3], ARGV[5])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[3])
@@ -167,11 +201,16 @@ redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[9])
 redis.call('SET', KEYS[3], ARGV[3], 'EX', ttl, 'NX')
 for i = 12, #ARGV do redis.call('HINCRBY', KEYS[8], ARGV[i], 1) end
 if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[8], '#total', 1) end
-local old = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[10])
+local old = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', prune)
 if #old > 0 then
   redis.call('ZREM', KEYS[6], unpack(old))
   redis.call('HDEL', KEYS[5], unpack(old))
 end
 for i = 5, 8 do redis.call('EXPIRE', KEYS[i], ttl) end
+for i = 9, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[6], ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', prune)
+  redis.call('EXPIRE', KEYS[i], ttl)
+end
 return {'ok'}
 """

@@ -5,10 +5,19 @@ update atomically with optimistic concurrency: a commit names the version it rea
 ``conflict`` when another replica changed that story since (or, for a new story, created another
 story in the watchlist since), so the engine re-reads and decides again.
 ``redis_backend.RedisStore`` is the service's backend.
+
+Stories are found through an inverted index: every story is posted under each of its features
+(entity ids, fact features) with its last_seen, so an article reads only the stories that share a
+feature with it (``story_candidates``), not every story of the watchlist's window. The engine reads
+``story_view`` (replay guard, group story, watchlist version, DF of the article's features) first
+and ``story_candidates`` second; the two reads need not be one snapshot: a story created after the
+view was read bumps the watchlist version, so a new-story commit decided without it conflicts and
+is decided again, and a join commit checks the version of the story it joins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -33,16 +42,28 @@ class IndexLookup:
     candidates: list[IndexHit]
 
 
+MAX_STORIES_PER_FEATURE = 500
+"""Candidate stories read per feature (the newest by last_seen): bounds the work for a feature that
+hundreds of stories in the window name (a feature that common weighs almost nothing anyway)."""
+
+
 @dataclass(frozen=True)
 class StoryView:
-    """What the engine reads before deciding which story an article joins."""
+    """What the engine reads first when it assigns an article to a story."""
 
     replay: bytes | None  # the event already committed for (watchlist, article); b"" once it expired
     group_story: str | None  # the story of the article's near-duplicate group, if any
-    stories: list[StoryDigest]  # stories of the watchlist seen within the window
     watchlist_version: int
-    df: dict[str, int]  # stories of the watchlist naming each of the article's entities
+    df: dict[str, int]  # stories of the watchlist naming each of the article's features (absent: 0)
     df_total: int  # stories of the watchlist
+
+
+@dataclass(frozen=True)
+class StoryCandidates:
+    """Stories sharing a feature with the article, within the window, ordered by story id."""
+
+    stories: list[StoryDigest]
+    df: dict[str, int]  # stories of the watchlist naming each feature of these stories (absent: 0)
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,7 @@ class StoryCommit:
     event: bytes
     new_entities: list[str] = field(default_factory=list)  # ids new to the story: story-level DF + 1
     new_story: bool = False  # counts one more story in the watchlist's DF total
+    postings: list[str] = field(default_factory=list)  # features to post the story under (at last_seen)
 
 
 @dataclass(frozen=True)
@@ -80,8 +102,17 @@ class DedupStore(Protocol):
         """Record that the article belongs to another near-duplicate group."""
         ...
 
-    async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
-        """Replay check, group story, digests of stories with last_seen >= since, entity counts."""
+    async def story_view(
+        self, watchlist: str, article_id: str, group: str, features: Sequence[str]
+    ) -> StoryView:
+        """Replay check, group story, watchlist version, DF of the given features and the total."""
+        ...
+
+    async def story_candidates(
+        self, watchlist: str, features: Sequence[str], since: float, limit: int
+    ) -> StoryCandidates:
+        """Stories posted under any of ``features`` with last_seen >= since (the newest ``limit`` per
+        feature), and the DF of every feature they name."""
         ...
 
     async def load_story(self, story_id: str) -> StoryState | None:
@@ -108,6 +139,8 @@ class MemoryStore:
         self.watchlist_versions: dict[str, int] = {}
         self.df: dict[str, dict[str, int]] = {}
         self.df_total: dict[str, int] = {}
+        # (watchlist, feature) -> story -> last_seen: the inverted index of ``story_candidates``
+        self.postings: dict[tuple[str, str], dict[str, float]] = {}
 
     def _hit(self, article_id: str) -> IndexHit | None:
         stored = self.signatures.get(article_id)
@@ -138,20 +171,35 @@ class MemoryStore:
         """See ``DedupStore.set_group``."""
         self.signatures[article_id] = (fp.signature, group)
 
-    async def story_view(self, watchlist: str, article_id: str, group: str, since: float) -> StoryView:
+    async def story_view(
+        self, watchlist: str, article_id: str, group: str, features: Sequence[str]
+    ) -> StoryView:
         """See ``DedupStore.story_view``."""
-        ids = self.watchlist_stories.get(watchlist, set())
-        digests = [
-            self.states[s].digest() for s in sorted(ids) if self.states[s].last_seen.timestamp() >= since
-        ]
+        replay = self.article_events.get((watchlist, article_id))
+        if replay is not None:
+            return StoryView(replay, None, 0, {}, 0)
+        counts = self.df.get(watchlist, {})
         return StoryView(
-            replay=self.article_events.get((watchlist, article_id)),
+            replay=None,
             group_story=self.group_stories.get((watchlist, group)),
-            stories=digests,
             watchlist_version=self.watchlist_versions.get(watchlist, 0),
-            df=dict(self.df.get(watchlist, {})),
+            df={f: counts[f] for f in features if f in counts},
             df_total=self.df_total.get(watchlist, 0),
         )
+
+    async def story_candidates(
+        self, watchlist: str, features: Sequence[str], since: float, limit: int
+    ) -> StoryCandidates:
+        """See ``DedupStore.story_candidates`` (the same selection as the Redis zsets)."""
+        ids: set[str] = set()
+        for feature in features:
+            posted = self.postings.get((watchlist, feature), {})
+            newest = sorted(((t, s) for s, t in posted.items() if t >= since), reverse=True)
+            ids.update(s for _, s in newest[:limit])
+        digests = [self.states[s].digest() for s in sorted(ids)]
+        counts = self.df.get(watchlist, {})
+        named = {f for d in digests for f in d.features}
+        return StoryCandidates(digests, {f: counts[f] for f in named if f in counts})
 
     async def load_story(self, story_id: str) -> StoryState | None:
         """See ``DedupStore.load_story``."""
@@ -180,4 +228,7 @@ class MemoryStore:
             counts[entity_id] = counts.get(entity_id, 0) + 1
         if commit.new_story:
             self.df_total[commit.watchlist] = self.df_total.get(commit.watchlist, 0) + 1
+        last_seen = commit.state.last_seen.timestamp()
+        for feature in commit.postings:
+            self.postings.setdefault((commit.watchlist, feature), {})[commit.state.story_id] = last_seen
         return CommitResult("ok", commit.event)

@@ -140,6 +140,6 @@ async def test_every_key_has_a_ttl_within_the_horizon(client: aioredis.Redis, pr
         ttl = await client.ttl(key)
         assert 0 < ttl <= horizon * 1.5 + 1, (key, ttl)
     kinds = {k.decode().removeprefix(prefix).split(":")[1] for k in keys}
-    assert {"x", "b", "s", "n", "a", "e", "g", "d", "t", "v", "df"} <= kinds
+    assert {"x", "b", "s", "n", "a", "e", "g", "d", "t", "f", "v", "df"} <= kinds
     articles, memory = await RedisStore(client, prefix, CONFIG).index_stats()
     assert articles == len(scenario()) and memory > 0
