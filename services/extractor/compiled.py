@@ -86,36 +86,45 @@ class CompiledWatchlist:
         ]
 
     def hits(self, doc: Document) -> DocumentHits:
-        """Match the document and apply exclusions."""
+        """Match the document and apply exclusions.
+
+        A term's own hits are in order of position with distinct starts (one automaton head
+        match, or one regex start, per hit), so only a list merged from several terms needs
+        sorting and then one hit per start.
+        """
         grouped: dict[str, HitsByName] = {k: {} for k in _KINDS}
+        merged: set[Payload] = set()
         payloads = self._payloads
         for key, found in self.matcher.scan(doc).items():
             for kind, name in payloads[key]:
                 by_name = grouped[kind]
                 hits = by_name.get(name)
                 if hits is None:
-                    by_name[name] = found.copy()
+                    by_name[name] = found  # may be shared by the term's payloads: never mutated
                 else:
-                    hits.extend(found)
-        for by_name in grouped.values():
-            for hits in by_name.values():
-                hits.sort()
-
-        def kept(kind: str, exclude_kind: str) -> HitsByName:
-            out: HitsByName = {}
-            blocked = grouped[exclude_kind]
-            for name, hits in grouped[kind].items():
-                blockers = blocked.get(name)
-                good = [h for h in hits if not _overlaps(h, blockers)] if blockers else hits
-                if good:
-                    out[name] = _dedupe(good)
-            return out
-
+                    by_name[name] = hits + found
+                    merged.add((kind, name))
+        for kind, name in merged:
+            grouped[kind][name].sort()
+        for kind, exclude_kind in (("concept", "concept_x"), ("entity", "entity_x")):
+            kept = grouped[kind]
+            for name, blockers in grouped[exclude_kind].items():
+                hits = kept.get(name)
+                if hits is not None:
+                    good = [h for h in hits if not _overlaps(h, blockers)]
+                    if good:
+                        kept[name] = good
+                    else:
+                        del kept[name]
+        for kind, name in merged:
+            by_name = grouped[kind]
+            if name in by_name:
+                by_name[name] = _dedupe(by_name[name])
         return DocumentHits(
-            concepts=kept("concept", "concept_x"),
-            entities=kept("entity", "entity_x"),
-            fact_after={k: _dedupe(v) for k, v in grouped["after"].items()},
-            fact_before={k: _dedupe(v) for k, v in grouped["before"].items()},
-            fact_verbs={k: _dedupe(v) for k, v in grouped["verb"].items()},
-            fact_objects={k: _dedupe(v) for k, v in grouped["object"].items()},
+            concepts=grouped["concept"],
+            entities=grouped["entity"],
+            fact_after=grouped["after"],
+            fact_before=grouped["before"],
+            fact_verbs=grouped["verb"],
+            fact_objects=grouped["object"],
         )

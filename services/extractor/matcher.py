@@ -174,24 +174,23 @@ class _KeyGroup(Generic[P]):
 
 @dataclass
 class _Head(Generic[P]):
-    """Automaton backend: the literal first word of some terms (or a whole CJK term)."""
+    """Automaton backend: the literal first word of some terms."""
 
     length: int
     exact: list[_Term[P]] = field(default_factory=list)  # one word, whole word
     stems: list[_Term[P]] = field(default_factory=list)  # one word, any ending (stems, Hangul)
     phrases: list[_Term[P]] = field(default_factory=list)  # several words: the regex decides
-    cjk: _Term[P] | None = None  # the head is a whole CJK term (no boundaries)
 
 
 Found = dict[int, list[Hit]]  # term key -> its hits, in the order found
 
 _new_tuple = tuple.__new__  # Hit(...) without the Python-level __new__ of a named tuple
 # One automaton head prepared for the scan loop (plain tuples: attribute access costs per hit):
-# (cjk term key and text or None, exact terms, stem terms, phrase terms with their anchored
-# matcher, whether a word character right after the head rules out every phrase of the head).
+# (exact terms, stem terms, phrase terms with their anchored matcher, whether a word character
+# right after the head rules out every phrase of the head).
 _TermRef = tuple[int, str]
 _PhraseRef = tuple[int, str, Callable[[str, int], "re.Match[str] | None"]]
-_HeadRow = tuple[_TermRef | None, tuple[_TermRef, ...], tuple[_TermRef, ...], tuple[_PhraseRef, ...], bool]
+_HeadRow = tuple[tuple[_TermRef, ...], tuple[_TermRef, ...], tuple[_PhraseRef, ...], bool]
 
 
 class TermMatcher(Generic[P]):
@@ -216,8 +215,12 @@ class TermMatcher(Generic[P]):
         self.term_count = len(self.terms)
         use = HAVE_AUTOMATON if automaton is None else automaton and HAVE_AUTOMATON
         if use:
-            heads, self._automaton = self._build_automaton(terms, cjk)
+            heads = self._build_heads(terms)
+            # word heads first, then the CJK terms (plain substrings, no word boundaries: a CJK
+            # term has Han or kana, a word head never has, so no text is both)
             self._rows = [self._head_row(text, head) for text, head in heads.items()]
+            self._cjk_rows: list[_TermRef] = [(term.key, term.text) for term in cjk.values()]
+            self._automaton = build_automaton([*heads, *cjk])
         else:
             self._automaton = None
             self._build_regex_backend(terms, cjk)
@@ -225,9 +228,7 @@ class TermMatcher(Generic[P]):
     # --- automaton backend ------------------------------------------------------------------
 
     @staticmethod
-    def _build_automaton(
-        terms: dict[str, _Term[P]], cjk: dict[str, _Term[P]]
-    ) -> tuple[dict[str, _Head[P]], Any]:
+    def _build_heads(terms: dict[str, _Term[P]]) -> dict[str, _Head[P]]:
         heads: dict[str, _Head[P]] = {}
         for term in terms.values():
             words = _words(term.text)
@@ -247,20 +248,16 @@ class TermMatcher(Generic[P]):
                 head.stems.append(term)
             else:
                 head.exact.append(term)
-        for text, term in cjk.items():
-            heads.setdefault(text, _Head(len(text))).cjk = term
-        return heads, build_automaton(list(heads))
+        return heads
 
     @staticmethod
     def _head_row(text: str, head: _Head[P]) -> _HeadRow:
-        cjk = (head.cjk.key, head.cjk.text) if head.cjk is not None else None
         # phrases whose pattern starts with the head and then a separator (a plain first word,
         # no stem, no Hangul particles) cannot match where a word character follows the head:
         # "north" in "northern" starts no "north korea"
         literal = re.escape(text) + _SEPARATOR
         needs_break = all(t.pattern.pattern.startswith(literal) for t in head.phrases)
         return (
-            cjk,
             tuple((t.key, t.text) for t in head.exact),
             tuple((t.key, t.text) for t in head.stems),
             tuple((t.key, t.text, t.pattern.match) for t in head.phrases),
@@ -272,17 +269,20 @@ class TermMatcher(Generic[P]):
         # locals and inlined word-character tests on purpose
         found: defaultdict[int, list[Hit]] = defaultdict(list)
         rows = self._rows
+        words = len(rows)
         size = len(low)
         tail_match = _TAIL.match
         new = _new_tuple
         for index, start, end in self._automaton.find_matches_as_indexes(low, overlapping=True):
-            cjk, exact, stems, phrases, needs_break = rows[index]
-            if cjk is not None:
-                found[cjk[0]].append(new(Hit, (start, end, cjk[1])))
-            if start > 0:
+            if index >= words:  # a CJK term
+                key, text = self._cjk_rows[index - words]
+                found[key].append(new(Hit, (start, end, text)))
+                continue
+            if start:
                 before = low[start - 1]
                 if before.isalnum() or before == "_":
                     continue
+            exact, stems, phrases, needs_break = rows[index]
             if end < size:
                 after = low[end]
                 word_after = after.isalnum() or after == "_"
