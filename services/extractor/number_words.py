@@ -339,6 +339,8 @@ _LETTERS = r"[^\W\d_]+"
 _TOKEN = re.compile(rf"{_LETTERS}(?:'{_LETTERS})*")  # on lowered text, apostrophes unified
 _GAP = re.compile(r"[\s\-\u2011]{1,3}")  # between the words of one number ("twenty-five", "dua ribu")
 _PREVIOUS = re.compile(rf"({_LETTERS})[\s\-\u2011]{{1,3}}$")
+# _PREVIOUS on the reversed text ("$" also matches before a final newline)
+_PREVIOUS_REVERSED = re.compile(rf"\n?[\s\-\u2011]{{1,3}}({_LETTERS})")
 _WORDS_FAST = re.compile(r"\w+")  # special-cased by the regex engine: 3x faster than a letter class
 _MAX_COMPOUND = 48
 
@@ -570,8 +572,13 @@ def _next_token(low: str, end: int) -> Token | None:
 
 
 def _previous_word(low: str, start: int) -> str | None:
-    m = _PREVIOUS.search(low, max(0, start - 40), start)
-    return m.group(1) if m else None
+    """The word right before ``start`` (1-3 spaces or hyphens between), within 40 characters.
+
+    What ``_PREVIOUS.search(low, start - 40, start)`` finds, read backwards with one anchored
+    match: a search would try the pattern at each of the 40 positions.
+    """
+    m = _PREVIOUS_REVERSED.match(low[max(0, start - 40) : start][::-1])
+    return m.group(1)[::-1] if m else None
 
 
 def find_word_numbers(text: str, lang: str) -> list[WordNumber]:
@@ -618,7 +625,7 @@ def find_word_numbers(text: str, lang: str) -> list[WordNumber]:
         elif (
             value >= 1
             and value.is_integer()
-            and not _excluded(low, token, last, lang)
+            and not _excluded(low, token, last, lang, vague_before=False)
             and (value > 1 or not _followed_by(low, last, _PARTITIVE_WORD[lang]))
         ):
             out.append(WordNumber(value, start, end))
@@ -630,10 +637,13 @@ def _followed_by(low: str, last: Token, words: frozenset[str]) -> bool:
     return bool(after and after[0] in words)
 
 
-def _excluded(low: str, first: Token, last: Token, lang: str) -> bool:
-    """Not a count: "no one", a time/side word after ("two days"), part of a hyphen compound."""
+def _excluded(low: str, first: Token, last: Token, lang: str, *, vague_before: bool | None = None) -> bool:
+    """Not a count: "no one", a time/side word after ("two days"), part of a hyphen compound
+    (``vague_before``: whether the word before is "no", "several"..., when already known)."""
     start, end = first[1], last[2]
-    if _previous_word(low, start) in _VAGUE[lang] or _followed_by(low, last, _NOT_COUNT[lang]):
+    if vague_before is None:
+        vague_before = _previous_word(low, start) in _VAGUE[lang]
+    if vague_before or _followed_by(low, last, _NOT_COUNT[lang]):
         return True
     # "one-year", "two-day", "Covid-nineteen": a hyphen joins it to a word that is not a number
     if low[end : end + 1] in "-\u2011" and end + 1 < len(low) and low[end + 1].isalpha():

@@ -213,3 +213,16 @@ def test_head_automaton_finds_what_tokenising_finds(lang: str) -> None:
     for text in _mixed_texts():
         low = number_words._lowered(text)
         assert number_words._head_positions(low, lang) == number_words._head_positions_by_token(low, lang)
+
+
+def test_previous_word_reads_backwards_like_the_search() -> None:
+    """``_previous_word`` gives what the plain ``_PREVIOUS`` search over 40 characters gives."""
+    import random
+
+    rnd = random.Random(5)
+    alphabet = ["a", "é", "ж", "1", "_", "²", "½", " ", "\n", "-", "\u2011", "\t", "'", ".", "\u00a0"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60)))
+        start = rnd.randint(0, len(text))
+        m = number_words._PREVIOUS.search(text, max(0, start - 40), start)
+        assert number_words._previous_word(text, start) == (m.group(1) if m else None), (text, start)
