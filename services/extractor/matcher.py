@@ -145,7 +145,7 @@ def _term_key(term: str) -> tuple[int, str, bool]:
 _TrieNode = dict[str, "_TrieNode"]
 
 
-def _trie_regex(terms: Iterable[str]) -> str:
+def trie_regex(terms: Iterable[str]) -> str:
     """A regex alternation shaped like a trie: every branch starts with its own literal character."""
     root: _TrieNode = {}
     for term in terms:
@@ -314,7 +314,7 @@ class TermMatcher(Generic[P]):
                 table[key] = _KeyGroup(re.compile(re.escape(key)))
             table[key].terms.append(term)
         self._cjk_terms = cjk
-        self._cjk = re.compile(_trie_regex(sorted(cjk, key=len, reverse=True))) if cjk else None
+        self._cjk = re.compile(trie_regex(sorted(cjk, key=len, reverse=True))) if cjk else None
 
     def _scan_regex(self, doc: Document) -> Found:
         found: Found = {}

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from services.extractor.matcher import trie_regex
 from services.extractor.number_words import find_word_numbers
 
 DECIMAL_COMMA_LANGS = frozenset({"id", "ms", "de", "fr", "es", "ru", "uk", "it", "pt", "nl", "tr", "pl"})
@@ -190,15 +191,19 @@ _MONTHS = (
     "листопада",
     "грудня",
 )
-_DATE_AFTER = re.compile(r"\s?(?:(?:" + "|".join(_MONTHS) + r")(?!\w)|[年月日년월일시時])", re.IGNORECASE)
-_DATE_BEFORE = re.compile(r"(?:(?<!\w)(?:" + "|".join(_MONTHS) + r")\.?\s?|[年月]\s?)$", re.IGNORECASE)
+# The month names as a trie-shaped alternation (one branch per first letter): the same words as
+# "|".join(_MONTHS), but the engine no longer tries ~100 alternatives at every position.
+_MONTH_ALT = trie_regex(_MONTHS)
+_DATE_AFTER = re.compile(r"\s?(?:(?:" + _MONTH_ALT + r")(?!\w)|[年月日년월일시時])", re.IGNORECASE)
+_DATE_BEFORE = re.compile(r"(?:(?<!\w)(?:" + _MONTH_ALT + r")\.?\s?|[年月]\s?)$", re.IGNORECASE)
 
 # Measurements are not counts: "152 mm", "30 km", "152ミリ", "152毫米".
 _MEASURE_AFTER = re.compile(
     r"\s?(?:mm|cm|km|kg|kt|m²|ミリ|キロ|밀리|킬로|мм|км|кг|毫米|公里|公斤)(?![A-Za-z])"
 )
 
-_SCALE_ALT = "|".join(sorted((re.escape(w) for w in _SCALE_WORDS), key=len, reverse=True))
+# Trie-shaped like the months: with "(?!\w)" after it at most one scale word can match anyway.
+_SCALE_ALT = trie_regex(_SCALE_WORDS)
 _UNIT_CHARS = "".join(_CJK_UNITS)
 _GROUP_SEP = "[.,\u00a0\u202f\u2009 ]"
 

@@ -72,3 +72,27 @@ def test_han_numerals() -> None:
     assert parse_han_number("一万二千") == 12000
     assert parse_han_number("三十") == 30
     assert parse_han_number("两千") == 2000
+
+
+def test_trie_alternations_match_like_the_plain_ones() -> None:
+    """Months and scale words as tries match exactly where the plain alternations do."""
+    import random
+    import re
+
+    from services.extractor import numbers
+
+    months = "|".join(numbers._MONTHS)
+    after = re.compile(r"\s?(?:(?:" + months + r")(?!\w)|[年月日년월일시時])", re.IGNORECASE)
+    before = re.compile(r"(?:(?<!\w)(?:" + months + r")\.?\s?|[年月]\s?)$", re.IGNORECASE)
+    scales = "|".join(sorted((re.escape(w) for w in numbers._SCALE_WORDS), key=len, reverse=True))
+    number = re.compile(numbers._NUMBER.pattern.replace(numbers._SCALE_ALT, scales), re.IGNORECASE)
+    rnd = random.Random(9)
+    words = [*numbers._MONTHS, *numbers._SCALE_WORDS, "MARCH", "Sept.", "1", "12", "1,500", "2.5", "年", "만"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(words) + rnd.choice(["", " ", ".", "  "]) for _ in range(rnd.randint(0, 5)))
+        at = rnd.randint(0, len(text))
+        assert bool(after.match(text, at)) == bool(numbers._DATE_AFTER.match(text, at))
+        window = text[max(0, at - 12) : at]
+        assert bool(before.search(window)) == bool(numbers._DATE_BEFORE.search(window))
+        a, b = number.match(text, at), numbers._NUMBER.match(text, at)
+        assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), (text, at)
