@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from operator import attrgetter
+from collections.abc import Callable
+from operator import itemgetter
 
 from services.extractor.compiled import CompiledWatchlist, DocumentHits
 from services.extractor.matcher import Document, Hit
@@ -75,15 +76,28 @@ def _hits_between(hits: list[Hit], starts: list[int], lo: int, hi: int) -> list[
     return hits[bisect_left(starts, lo) : bisect_left(starts, hi)]
 
 
+_Located = dict[str, _Found]  # entity id -> its hits sorted by start, and their starts
+
+
 def _nearest(
-    hits: dict[str, list[Hit]], ids: list[str] | None, lo: int, hi: int, center: tuple[int, int]
+    hits: _Located,
+    ids: list[str] | None,
+    lo: int,
+    hi: int,
+    center: tuple[int, int],
+    *,
+    role: Callable[[Hit], bool] | None = None,
+    skip: str | None = None,
 ) -> str | None:
+    """The entity with the hit inside [lo, hi] nearest to ``center`` (the first one on a tie),
+    among ``ids`` (all when None) but ``skip``, counting only hits for which ``role`` holds."""
     best: tuple[int, str] | None = None
-    for entity_id, found in hits.items():
-        if ids is not None and entity_id not in ids:
+    for entity_id, (found, starts) in hits.items():
+        if (ids is not None and entity_id not in ids) or entity_id == skip:
             continue
-        for h in found:
-            if h.start < lo or h.end > hi:
+        # hits starting in [lo, hi], in order: a hit starting after ``hi`` ends after it too
+        for h in found[bisect_left(starts, lo) : bisect_right(starts, hi)]:
+            if h.end > hi or (role is not None and not role(h)):
                 continue
             distance = max(center[0] - h.end, h.start - center[1], 0)
             if best is None or distance < best[0]:
@@ -105,7 +119,7 @@ class _Roles:
     mentions in the same order as a pre-split senders/targets map would (ties go to the first).
     """
 
-    def __init__(self, low: str, countries: HitMap) -> None:
+    def __init__(self, low: str, countries: _Located) -> None:
         self.low = low
         self.countries = countries
         self._destination: dict[Hit, bool] = {}
@@ -116,46 +130,28 @@ class _Roles:
             known = self._destination[hit] = _is_destination(self.low, hit)
         return known
 
-    def nearest(
-        self,
-        *,
-        destination: bool,
-        ids: list[str] | None,
-        skip: str | None,
-        lo: int,
-        hi: int,
-        center: tuple[int, int],
-    ) -> str | None:
-        """``_nearest`` over the mentions of one role (``skip``: an entity id left out)."""
-        best: tuple[int, str] | None = None
-        for entity_id, found in self.countries.items():
-            if (ids is not None and entity_id not in ids) or entity_id == skip:
-                continue
-            for h in found:
-                if h.start < lo or h.end > hi or self.is_destination(h) is not destination:
-                    continue
-                distance = max(center[0] - h.end, h.start - center[1], 0)
-                if best is None or distance < best[0]:
-                    best = (distance, entity_id)
-        return best[1] if best else None
+    def is_sender(self, hit: Hit) -> bool:
+        return not self.is_destination(hit)
 
     def sends_in(self, entity_id: str, lo: int, hi: int) -> bool:
         """Whether ``entity_id`` has a sending mention starting in [lo, hi)."""
-        return any(
-            lo <= h.start < hi and not self.is_destination(h) for h in self.countries.get(entity_id, [])
-        )
+        located = self.countries.get(entity_id)
+        if located is None:
+            return False
+        found, starts = located
+        return any(map(self.is_sender, found[bisect_left(starts, lo) : bisect_left(starts, hi)]))
 
 
 def _actor(roles: _Roles, actors: list[str], sentence: tuple[int, int], number: NumberMatch) -> str | None:
     """The country right next to the number ("1,500 North Korean troops"), else the watchlist's
     first listed actor in the sentence, else in the article."""
-    close = roles.nearest(
-        destination=False,
-        ids=actors or None,
-        skip=None,
-        lo=max(sentence[0], number.start - _ACTOR_REACH),
-        hi=min(sentence[1], number.end + _ACTOR_REACH),
-        center=(number.start, number.end),
+    close = _nearest(
+        roles.countries,
+        actors or None,
+        max(sentence[0], number.start - _ACTOR_REACH),
+        min(sentence[1], number.end + _ACTOR_REACH),
+        (number.start, number.end),
+        role=roles.is_sender,
     )
     if close is not None:
         return close
@@ -201,7 +197,7 @@ def _indexed(hits: HitMap) -> dict[int, _Found]:
     return {int(k): (v, list(map(_start, v))) for k, v in hits.items()}
 
 
-_start = attrgetter("start")
+_start = itemgetter(0)  # Hit.start
 
 
 def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits, lang: str) -> list[Fact]:
@@ -230,11 +226,11 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
     if not active:
         return []
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    by_type: dict[str, HitMap] = {"country": {}, "place": {}}
+    by_type: dict[str, _Located] = {"country": {}, "place": {}}
     for entity_id, entity_hits in hits.entities.items():
         by_type_hits = by_type.get(compiled.entity_types.get(entity_id, ""))
         if by_type_hits is not None:
-            by_type_hits[entity_id] = entity_hits
+            by_type_hits[entity_id] = (entity_hits, list(map(_start, entity_hits)))
     facts: list[Fact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
     roles: _Roles | None = None  # made on the first fact: most numbers are none
@@ -288,7 +284,9 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
         place = _nearest(by_type["place"], None, number.end, s_end, center)
         if place is None:
             # else a country the sentence marks as destination ("to Russia", "러시아에", "向俄罗斯")
-            place = roles.nearest(destination=True, ids=None, skip=actor, lo=s_start, hi=s_end, center=center)
+            place = _nearest(
+                roles.countries, None, s_start, s_end, center, role=roles.is_destination, skip=actor
+            )
         key = (pattern.type, value, actor, place)
         if key in seen:
             continue
