@@ -96,3 +96,29 @@ def test_trie_alternations_match_like_the_plain_ones() -> None:
         assert bool(before.search(window)) == bool(numbers._DATE_BEFORE.search(window))
         a, b = number.match(text, at), numbers._NUMBER.match(text, at)
         assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), (text, at)
+
+
+def test_class_first_cjk_patterns_match_like_the_lookbehind_first_ones() -> None:
+    """The CJK number patterns rewritten to start with a character class find the same spans."""
+    import random
+    import re
+
+    from services.extractor import numbers
+
+    counter = numbers._HANGUL_COUNTER
+    han = "[一二两兩両三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,8}"
+    plain = [
+        ("(?<![数數几幾多余第另])" + han, numbers._HAN_NUMBER),
+        ("[数數几幾]+[十百千万萬]+|(?<![가-힣])수[십백천만]+", numbers._VAGUE_CJK),
+        (rf"(?<![가-힣0-9])[일이삼사오육칠팔구십백천만억]{{1,8}}(?={counter})", numbers._KO_SINO),
+    ]
+    rnd = random.Random(2)
+    alphabet = (
+        "数數几幾多余第另一二两兩両三四五六七八九十零〇百千万萬亿億"
+        + "수십백천만일이삼사오육칠팔구억가힣명발개여 0\n人"
+    )
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14)))
+        for pattern, rewritten in plain:
+            expected = [m.span() for m in re.finditer(pattern, text)]
+            assert [m.span() for m in rewritten.finditer(text)] == expected, (pattern, text)
