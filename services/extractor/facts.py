@@ -22,7 +22,7 @@ from collections.abc import Callable
 from operator import itemgetter
 
 from services.extractor.compiled import CompiledWatchlist, DocumentHits
-from services.extractor.matcher import Document, Hit
+from services.extractor.matcher import Document, Hit, trie_regex
 from services.extractor.numbers import NumberMatch, find_numbers
 from shared.messages import Fact
 
@@ -41,12 +41,16 @@ _VERB_GAP_BREAK = re.compile(
 _APPROX = re.compile(r"^(?:여|余|多|餘)\s?")  # "1만여 명", "1万余人": about/over, before the counter
 # A country right after one of these words (or right before a Korean/Japanese destination
 # particle) is where people or things went, not who sent them.
-_TO_WORDS = re.compile(
-    r"(?:\b(?:to|into|in|inside|ke|di|dari|в|во|на|до|у|à|au|en|vers|a|hacia|nach|in|im|para|per)\s+|"
-    r"[向到赴在往抵]|(?:\bthe\s+))$",
-    re.IGNORECASE,
-)
+_TO_WORD_LIST = [
+    *["to", "into", "in", "inside", "ke", "di", "dari", "в", "во", "на", "до", "у", "à", "au", "en"],
+    *["vers", "a", "hacia", "nach", "in", "im", "para", "per", "the"],
+]
+_TO_CHARS = "向到赴在往抵"
+# The words as a trie ("(?:i(?:n(?:side|to)?|m)|...)"): the same words as a plain alternation
+# without trying each of them at every position of the window.
+_TO_WORDS = re.compile(rf"(?:\b(?:{trie_regex(_TO_WORD_LIST)})\s+|[{_TO_CHARS}])$", re.IGNORECASE)
 _TO_PARTICLES = re.compile(r"^(?:에|으로|로|に|へ|で|\s?파병|\s?파견|\s?극동|極東|远东|遠東|의 극동|の極東)")
+_TO_PARTICLE_FIRST = frozenset("에으로にへで파극極远遠의の")  # or a space: "\s?파병"
 
 
 HitMap = dict[str, list[Hit]]
@@ -106,9 +110,18 @@ def _nearest(
 
 
 def _is_destination(low: str, hit: Hit) -> bool:
+    # _TO_WORDS ends in a space or one of _TO_CHARS ("$": or a final newline, a space too), and
+    # _TO_PARTICLES starts with a space or one of _TO_PARTICLE_FIRST: most mentions fail both
+    # one-character tests and need no regex
     before = low[max(0, hit.start - 10) : hit.start]
+    if before and (before[-1].isspace() or before[-1] in _TO_CHARS) and _TO_WORDS.search(before):
+        return True
     after = low[hit.end : hit.end + 5]
-    return bool(_TO_WORDS.search(before) or _TO_PARTICLES.match(after))
+    return (
+        bool(after)
+        and (after[0].isspace() or after[0] in _TO_PARTICLE_FIRST)
+        and bool(_TO_PARTICLES.match(after))
+    )
 
 
 class _Roles:

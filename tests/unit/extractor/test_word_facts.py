@@ -175,3 +175,28 @@ def test_sentence_ends_match_the_plain_alternation() -> None:
     for _ in range(5000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
         assert [m.span() for m in _SENTENCE_END.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_destination_check_agrees_with_the_plain_patterns() -> None:
+    """The one-character pre-checks and the word trie decide destinations like the plain regexes."""
+    import random
+    import re
+
+    from services.extractor import facts
+    from services.extractor.matcher import Hit
+
+    words = re.compile(
+        r"(?:\b(?:to|into|in|inside|ke|di|dari|в|во|на|до|у|à|au|en|vers|a|hacia|nach|in|im|para|per)\s+|"
+        r"[向到赴在往抵]|(?:\bthe\s+))$",
+        re.IGNORECASE,
+    )
+    rnd = random.Random(4)
+    tokens = [*facts._TO_WORD_LIST, "ſ", "THE", "To", "ab", "向", "에", "으로", "파병", "의 극동", "の極東"]
+    tokens += [" ", "  ", "\n", "\t", "-", ".", "russia", "러시아"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(tokens) for _ in range(rnd.randint(0, 8)))
+        start = rnd.randint(0, len(text))
+        hit = Hit(start, rnd.randint(start, len(text)), "x")
+        before, after = text[max(0, hit.start - 10) : hit.start], text[hit.end : hit.end + 5]
+        expected = bool(words.search(before) or facts._TO_PARTICLES.match(after))
+        assert facts._is_destination(text, hit) == expected, (text, hit)
