@@ -47,8 +47,12 @@ _HEAD_SEPARATORS = (" ", "-", ".", ". ", "·", "\u00a0", "\u2011")
 
 def build_automaton(patterns: list[str]) -> Any:
     """An Aho-Corasick automaton of ``patterns`` (needs ``HAVE_AUTOMATON``);
-    ``find_matches_as_indexes(text, overlapping=True)`` gives (pattern index, start, end)."""
-    return _ahocorasick.AhoCorasick(patterns)
+    ``find_matches_as_indexes(text, overlapping=True)`` gives (pattern index, start, end).
+
+    A DFA: for the shipped watchlist's ~1,200 heads it scans 3 KB in ~28 us instead of ~40 us
+    (the default contiguous NFA) for ~3.5 MB more memory and ~10 ms more to build.
+    """
+    return _ahocorasick.AhoCorasick(patterns, implementation=_ahocorasick.Implementation.DFA)
 
 
 def is_cjk_term(term: str) -> bool:
