@@ -76,20 +76,48 @@ _CJK = re.compile(
 def cjk_share(text: str) -> float:
     """Share of CJK/Hangul/kana characters among the first 2,000 characters."""
     sample = text[:2000]
+    if sample.isascii():  # most text: no regex scan needed
+        return 0.0
     return len(_CJK.findall(sample)) / len(sample) if sample else 0.0
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BAND_MIX = np.uint64(0xBF58476D1CE4E5B9)
 _PRIME = np.uint64(1099511628211)
+_SHIFT = np.uint64(29)
+
+
+class _Powers:
+    """``MIX * P^-t`` and ``P^t`` mod 2^64 for t = 0, 1, ..., grown on demand (shared, read-only)."""
+
+    def __init__(self) -> None:
+        self.mixed_inverse = np.zeros(0, dtype=np.uint64)
+        self.power = np.zeros(0, dtype=np.uint64)
+
+    def upto(self, length: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        if len(self.power) < length:
+            size = max(length, 2 * len(self.power), 4096)
+            inverse = np.full(size, _PRIME_INVERSE, dtype=np.uint64)
+            inverse[0] = _MIX
+            power = np.full(size, _PRIME, dtype=np.uint64)
+            power[0] = 1
+            # cumulative products wrap mod 2^64, like every other step of the hash
+            self.mixed_inverse, self.power = np.cumprod(inverse), np.cumprod(power)
+        return self.mixed_inverse, self.power
+
+
+_PRIME_INVERSE = np.uint64(pow(int(_PRIME), -1, 2**64))
+_POWERS = _Powers()
 
 
 def shingle_hashes(norm: str, size: int, cjk_size: int) -> tuple[npt.NDArray[np.uint64], int]:
     """64-bit hashes of the character shingles of normalised text (``shared.textnorm.normalise``; shorter,
     space-free shingles for CJK-heavy text), sorted, duplicates kept; and the number of distinct ones.
 
-    A polynomial rolling hash over code points in numpy: about ten times faster than slicing
-    substrings in Python, and the same for every replica (no per-process hash seed).
+    A polynomial hash over code points in numpy, the same for every replica (no per-process hash
+    seed): shingle x_i..x_{i+k-1} hashes to sum_j x_{i+j} M P^(k-1-j) mod 2^64. P is odd, so it
+    has an inverse Q mod 2^64 and the hash is P^(i+k-1) (S_{i+k} - S_i) with S the prefix sums of
+    x_t M Q^t: a few whole-array operations whatever the shingle size.
     """
     if cjk_share(norm) > 0.3:
         k, norm = cjk_size, norm.replace(" ", "")
@@ -97,12 +125,15 @@ def shingle_hashes(norm: str, size: int, cjk_size: int) -> tuple[npt.NDArray[np.
         k = size
     if not norm:
         return np.zeros(0, dtype=np.uint64), 0
-    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    n = max(1, len(points) - k + 1)
-    k = min(k, len(points))
-    hashes = points[0:n] * _MIX
-    for j in range(1, k):
-        hashes = hashes * _PRIME + points[j : j + n] * _MIX
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    length = len(points)
+    n = max(1, length - k + 1)
+    k = min(k, length)
+    mixed_inverse, power = _POWERS.upto(length)
+    sums = np.cumsum(points * mixed_inverse[:length], dtype=np.uint64)
+    hashes = sums[k - 1 :].copy()
+    hashes[1:] -= sums[: n - 1]
+    hashes *= power[k - 1 : k - 1 + n]
     hashes.sort()
     distinct = 1 + int(np.count_nonzero(hashes[1:] != hashes[:-1]))
     return hashes, distinct
@@ -114,12 +145,18 @@ class Fingerprint:
 
     content_key: bytes  # 8 bytes of sha256(normalised stripped text): equal for exact copies
     signature: bytes  # 16-bit shingle count, then the low byte of each MinHash value (b-bit MinHash, b=8)
-    bands: tuple[bytes, ...]  # one 6-byte key per LSH band: band number + 5 bytes of its hash
+    band_blob: bytes  # one 6-byte key per LSH band, concatenated: band number + 5 bytes of its hash
 
     @property
     def empty(self) -> bool:
         """True when the article has no text to compare."""
         return not self.signature
+
+    @property
+    def bands(self) -> tuple[bytes, ...]:
+        """The band keys one by one."""
+        width = 1 + BAND_HASH_BYTES
+        return tuple(self.band_blob[i : i + width] for i in range(0, len(self.band_blob), width))
 
 
 class Fingerprinter:
@@ -130,6 +167,8 @@ class Fingerprinter:
             raise ValueError("num_perm must be a multiple of band_rows")
         self.num_perm, self.band_rows = num_perm, band_rows
         self.shingle_size, self.cjk_size = shingle_size, cjk_size
+        self._keys = np.zeros((self.num_bands, 1 + BAND_HASH_BYTES), dtype=np.uint8)
+        self._keys[:, 0] = np.arange(self.num_bands, dtype=np.uint8)
 
     @property
     def num_bands(self) -> int:
@@ -142,25 +181,25 @@ class Fingerprinter:
         content_key = hashlib.sha256(norm.encode("utf-8")).digest()[:8]
         hashes, distinct = shingle_hashes(norm, self.shingle_size, self.cjk_size)
         if not distinct:
-            return Fingerprint(content_key, b"", ())
+            return Fingerprint(content_key, b"", b"")
         matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
             hashes, [0, len(hashes)], self.num_perm, MINHASH_SEED
         )
         values = np.array(matrix.to_rows()[0], dtype=np.uint64)
-        signature = struct.pack(">H", min(distinct, 0xFFFF)) + (values & 0xFF).astype(np.uint8).tobytes()
-        # Band hash: a multiply-xorshift mix of the band's rows; 5 of its bytes make the band key.
+        # b-bit MinHash: the cast to uint8 keeps the low byte
+        signature = struct.pack(">H", min(distinct, 0xFFFF)) + values.astype(np.uint8).tobytes()
+        # Band hash: a multiply-xorshift mix of the band's rows (h = ((h ^ row) * MIX) ^ (.. >> 29),
+        # from h = 0); 5 of its bytes make the band key.
         rows = values.reshape(self.num_bands, self.band_rows)
-        mixed = np.zeros(self.num_bands, dtype=np.uint64)
-        for row in range(self.band_rows):
-            mixed = (mixed ^ rows[:, row]) * _BAND_MIX
-            mixed ^= mixed >> np.uint64(29)
-        keys = np.empty((self.num_bands, 1 + BAND_HASH_BYTES), dtype=np.uint8)
-        keys[:, 0] = np.arange(self.num_bands, dtype=np.uint8)
-        keys[:, 1:] = mixed.astype("<u8").view(np.uint8).reshape(self.num_bands, 8)[:, :BAND_HASH_BYTES]
-        blob = keys.tobytes()
-        width = 1 + BAND_HASH_BYTES
-        bands = tuple(blob[i : i + width] for i in range(0, len(blob), width))
-        return Fingerprint(content_key, signature, bands)
+        mixed = rows[:, 0] * _BAND_MIX
+        mixed ^= mixed >> _SHIFT
+        for row in range(1, self.band_rows):
+            mixed ^= rows[:, row]
+            mixed *= _BAND_MIX
+            mixed ^= mixed >> _SHIFT
+        keys = self._keys.copy()
+        keys[:, 1:] = mixed.astype("<u8", copy=False).view(np.uint8).reshape(-1, 8)[:, :BAND_HASH_BYTES]
+        return Fingerprint(content_key, signature, keys.tobytes())
 
 
 @dataclass(frozen=True)
@@ -177,10 +216,12 @@ def similarity(a: bytes, b: bytes) -> Similarity:
     containment follows from Jaccard and the two set sizes."""
     if len(a) < 3 or len(a) != len(b):
         return Similarity(0.0, 0.0)
-    mine, theirs = np.frombuffer(a, dtype=np.uint8, offset=2), np.frombuffer(b, dtype=np.uint8, offset=2)
-    equal = int(np.count_nonzero(mine == theirs)) / len(mine)
+    # equal bytes = zero bytes of a XOR b (big integers: a few C-level steps, no numpy call overhead)
+    width = len(a) - 2
+    xor = int.from_bytes(a[2:], "big") ^ int.from_bytes(b[2:], "big")
+    equal = xor.to_bytes(width, "big").count(0) / width
     jaccard = max(0.0, (equal - _BYTE_COLLISION) / (1 - _BYTE_COLLISION))
-    size_a, size_b = struct.unpack_from(">H", a)[0], struct.unpack_from(">H", b)[0]
+    size_a, size_b = (a[0] << 8) | a[1], (b[0] << 8) | b[1]
     smaller = min(size_a, size_b)
     if smaller == 0:
         return Similarity(jaccard, 0.0)

@@ -190,3 +190,26 @@ async def test_configured_ubiquitous_entities_are_ignored() -> None:
     await e.process(article("a", texts.EN_NIS, entities=ents))
     other = await e.process(article("b", texts.EN_NATO, when=NOW + timedelta(hours=2), entities=ents))
     assert other.events[0].kind == "new_story"
+
+
+def test_add_member_leaves_the_old_state_as_it_was() -> None:
+    from services.dedup.developments import add_member, new_story
+
+    first = article("a", texts.EN_NIS, entities=NIS_ENTITIES, facts=(NIS_FACT,))
+    state = new_story("st-1", "nk-russia-military", first)
+    before = state.model_dump_json()
+    more = article(
+        "b",
+        texts.ID_NIS,
+        source="Other",
+        lang="id",
+        when=NOW + timedelta(hours=2),
+        entities=(*NIS_ENTITIES, "org:nato"),
+        facts=(fact("troop_count", 10000, "10.000 tentara"),),
+    )
+    more.entities[0].surface_forms.append("Korea Utara")
+    after = add_member(state, more, copy=False, max_sources=50)
+    assert state.model_dump_json() == before
+    assert after.member_count == 2 and after.entity_counts["org:nato"] == 1
+    assert after.entities[0].count == 2 and "Korea Utara" in after.entities[0].surface_forms
+    assert after.languages == ["en", "id"] and len(after.sources) == 2 and len(after.facts) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -90,3 +91,19 @@ def test_table_normaliser_equals_the_per_character_definition(text: str) -> None
 
 def test_unrelated_texts_estimate_near_zero_despite_8_bit_collisions() -> None:
     assert sim(texts.EN_FLOODS, texts.KO_NIS) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("name", "digest"),
+    [
+        ("EN_NIS", "9088075c5458e25032fff6bf62869a59"),
+        ("KO_NIS", "0a8f7c0c1bf686f8a4a2224b2dece182"),
+        ("ZH_NIS", "a7ab01ea96a2248213efa2aea134bd0b"),
+    ],
+)
+def test_fingerprints_stay_the_same(name: str, digest: str) -> None:
+    # Stored indexes and other replicas compare against these bytes: a faster implementation must
+    # produce exactly the same content key, signature and band keys.
+    f = Fingerprinter().fingerprint(getattr(texts, name))
+    assert hashlib.sha256(f.content_key + f.signature + f.band_blob).hexdigest()[:32] == digest
+    assert f.band_blob == b"".join(f.bands) and len(f.bands) == 40
