@@ -16,9 +16,10 @@ MAX_SURFACE_FORMS = 8
 def collect_entities(hits: HitsByName, types: Mapping[str, str], doc: Document) -> list[Entity]:
     """One ``Entity`` per id found, most mentioned first."""
     out = []
+    text = doc.text
     for entity_id, found in hits.items():
         forms: list[str] = []
-        for raw in dict.fromkeys(doc.text[h.start : h.end] for h in found):  # distinct, in order
+        for raw in dict.fromkeys([text[start:end] for start, end, _ in found]):  # distinct, in order
             form = " ".join(raw.split()) if not raw.isalnum() else raw
             if form not in forms:
                 forms.append(form)

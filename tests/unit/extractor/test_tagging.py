@@ -289,3 +289,25 @@ def test_control_character_check_agrees_with_the_regex() -> None:
         text = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 8)))
         assert _suspect(text) == (_SUSPECT.search(text) is not None), repr(text)
     assert prepare_text("a\x00b\x85c\td\n\x7f", 100) == "abc\td\n"
+
+
+def test_piecewise_nfkc_equals_unicodedata() -> None:
+    """Normalising only the unstable runs gives exactly ``unicodedata.normalize("NFKC", ...)``."""
+    import random
+    import unicodedata
+
+    from services.extractor.tagging import _nfkc
+
+    rnd = random.Random(1)
+    pool = [chr(c) for c in (*range(0x20, 0x250), *range(0x300, 0x370), *range(0x3040, 0x3100))]
+    pool += [chr(c) for c in (*range(0xFF00, 0xFF70), *range(0x1E00, 0x1E20), *range(0x590, 0x670))]
+    pool += list(
+        "가각나ᄀᄁᄂ\u1161\u1162\u11a8\u11a9ㄱㅏ北朝鮮，。！（）＝～％\u3000\u00a0\u202f\u2126\u212b\u2024\u2026\ufb01"
+    )
+    pool += list(
+        "\u0958\u093c\u09be\u09c7\u0b3e\u0b47\u0bbe\u0bc6\u1b35\u1b05\u0f73\u0f71\u0f72\u1100\u1175\U0001d15e"
+    )
+    pool += list("\U0001d157\U0001d165\U0002f800\U0001109a\U00011099\U000110ba\U0001f600\U00030001\ud800")
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 12)))
+        assert _nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
