@@ -149,6 +149,7 @@ class Tagger:
     def __init__(self, watchlists: Mapping[str, Watchlist]) -> None:
         self.watchlists = dict(watchlists)
         self._compiled = [CompiledWatchlist(w) for _, w in sorted(self.watchlists.items())]
+        _unstable_runs()  # once per process: here, not inside the first article that needs it
 
     @property
     def names(self) -> list[str]:
