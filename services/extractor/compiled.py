@@ -33,7 +33,8 @@ class DocumentHits:
 
 
 def _overlaps(hit: Hit, blockers: list[Hit]) -> bool:
-    return any(b.start < hit.end and hit.start < b.end for b in blockers)
+    start, end, _ = hit
+    return any(b[0] < end and start < b[1] for b in blockers)
 
 
 def _dedupe(hits: list[Hit]) -> list[Hit]:
@@ -50,7 +51,7 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
     return list(dict(zip(starts, hits, strict=False)).values())  # equal lengths; strict is slower
 
 
-_start = itemgetter(0)  # Hit.start
+_start = itemgetter(0)  # a hit's start
 _KINDS = ("concept", "concept_x", "entity", "entity_x", "after", "before", "verb", "object")
 
 

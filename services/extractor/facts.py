@@ -101,9 +101,10 @@ def _nearest(
             continue
         # hits starting in [lo, hi], in order: a hit starting after ``hi`` ends after it too
         for h in found[bisect_left(starts, lo) : bisect_right(starts, hi)]:
-            if h.end > hi or (role is not None and not role(h)):
+            start, end, _ = h
+            if end > hi or (role is not None and not role(h)):
                 continue
-            distance = max(center[0] - h.end, h.start - center[1], 0)
+            distance = max(center[0] - end, start - center[1], 0)
             if best is None or distance < best[0]:
                 best = (distance, entity_id)
     return best[1] if best else None
@@ -113,10 +114,11 @@ def _is_destination(low: str, hit: Hit) -> bool:
     # _TO_WORDS ends in a space or one of _TO_CHARS ("$": or a final newline, a space too), and
     # _TO_PARTICLES starts with a space or one of _TO_PARTICLE_FIRST: most mentions fail both
     # one-character tests and need no regex
-    before = low[max(0, hit.start - 10) : hit.start]
+    start, end, _ = hit
+    before = low[max(0, start - 10) : start]
     if before and (before[-1].isspace() or before[-1] in _TO_CHARS) and _TO_WORDS.search(before):
         return True
-    after = low[hit.end : hit.end + 5]
+    after = low[end : end + 5]
     return (
         bool(after)
         and (after[0].isspace() or after[0] in _TO_PARTICLE_FIRST)
@@ -198,19 +200,19 @@ def _verb_distance(
     reach = _VERB_REACH // 3 if dense else _VERB_REACH
     found, starts = verbs
     lo = max(bounds[0], number.start - reach)
-    near = [h for h in _hits_between(found, starts, lo, number.start) if h.end <= number.start]
-    if not near or _VERB_GAP_BREAK.search(text, near[-1].end, number.start):
+    near = [h for h in _hits_between(found, starts, lo, number.start) if h[1] <= number.start]
+    if not near or _VERB_GAP_BREAK.search(text, near[-1][1], number.start):
         return None
     if not _hits_between(objects[0], objects[1], number.end, bounds[1] + 1):
         return None
-    return number.start - near[-1].end
+    return number.start - near[-1][1]
 
 
 def _indexed(hits: HitMap) -> dict[int, _Found]:
     return {int(k): (v, list(map(_start, v))) for k, v in hits.items()}
 
 
-_start = itemgetter(0)  # Hit.start
+_start = itemgetter(0)  # a hit's start
 
 
 def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits, lang: str) -> list[Fact]:
@@ -269,7 +271,7 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
                 reach = anaphoric_reach if number.anaphoric else window
                 near = _hits_between(found, starts, end, min(hi, end + reach) + 1)
                 if near:
-                    distances.append(near[0].start - end)
+                    distances.append(near[0][0] - end)
             if verb_found is not None and not number.anaphoric:
                 bounds = (max(prev_end, s_start), hi)
                 distance = _verb_distance(text, *verb_found, number, bounds=bounds, dense=dense)
@@ -280,9 +282,9 @@ def extract_facts(compiled: CompiledWatchlist, doc: Document, hits: DocumentHits
                 tail = _APPROX.sub("", low[end : end + 4].lstrip(), count=1)
                 if any(tail.startswith(c) for c in counters):
                     lo = max(start - window, prev_end, s_start)
-                    near = [h for h in _hits_between(found, starts, lo, start) if h.end <= start]
+                    near = [h for h in _hits_between(found, starts, lo, start) if h[1] <= start]
                     if near:
-                        distances.append(start - near[-1].end)
+                        distances.append(start - near[-1][1])
             for distance in distances:
                 if best is None or (-priority, distance, idx) < best:
                     best = (-priority, distance, idx)

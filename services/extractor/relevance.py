@@ -25,7 +25,7 @@ class Judgement:
 
 
 _Indexed = dict[str, tuple[list[Hit], list[int]]]  # concept -> hits sorted by start, their starts
-_start = itemgetter(0)  # Hit.start
+_start = itemgetter(0)  # a hit's start
 
 
 def _in(indexed: _Indexed, name: str, lo: int, hi: int) -> tuple[list[Hit], list[int]]:
@@ -59,7 +59,7 @@ def _satisfied(
         others.append((hits, starts, len(hits)))
     out = []
     for anchor in anchors:
-        lo, hi = anchor.start - within, anchor.end + within
+        lo, hi = anchor[0] - within, anchor[1] + within
         found = [anchor]
         for hits, starts, count in others:
             # the first partner starting in [lo, hi]
@@ -73,7 +73,7 @@ def _satisfied(
 
 
 def _span(doc: Document, hit: Hit) -> str:
-    lo, hi = max(0, hit.start - _CONTEXT), min(len(doc.text), hit.end + _CONTEXT)
+    lo, hi = max(0, hit[0] - _CONTEXT), min(len(doc.text), hit[1] + _CONTEXT)
     return " ".join(doc.text[lo:hi].split())
 
 
@@ -98,7 +98,7 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
         if not groups:
             continue
         weight, gap = signal.weight, max(1, signal.within // 2)
-        body_anchors += [(group[0].start, weight, gap) for group in groups]
+        body_anchors += [(group[0][0], weight, gap) for group in groups]  # anchor starts
         for group in groups:
             if len(evidence_hits) >= MAX_EVIDENCE * 3:
                 break
@@ -121,10 +121,10 @@ def judge(rule: RelevanceRule, concepts: HitsByName, doc: Document, title_end: i
     seen: set[tuple[str, int]] = set()
     evidence: list[Evidence] = []
     for concept, hit in evidence_hits:
-        if (concept, hit.start) in seen:
+        if (concept, hit[0]) in seen:
             continue
-        seen.add((concept, hit.start))
-        evidence.append(Evidence(concept=concept, term=doc.text[hit.start : hit.end], span=_span(doc, hit)))
+        seen.add((concept, hit[0]))
+        evidence.append(Evidence(concept=concept, term=doc.text[hit[0] : hit[1]], span=_span(doc, hit)))
         if len(evidence) >= MAX_EVIDENCE:
             break
     return Judgement(score=round(score, 4), relevant=raw >= threshold, evidence=evidence)

@@ -183,7 +183,6 @@ def test_destination_check_agrees_with_the_plain_patterns() -> None:
     import re
 
     from services.extractor import facts
-    from services.extractor.matcher import Hit
 
     words = re.compile(
         r"(?:\b(?:to|into|in|inside|ke|di|dari|в|во|на|до|у|à|au|en|vers|a|hacia|nach|in|im|para|per)\s+|"
@@ -196,7 +195,7 @@ def test_destination_check_agrees_with_the_plain_patterns() -> None:
     for _ in range(20_000):
         text = "".join(rnd.choice(tokens) for _ in range(rnd.randint(0, 8)))
         start = rnd.randint(0, len(text))
-        hit = Hit(start, rnd.randint(start, len(text)), "x")
-        before, after = text[max(0, hit.start - 10) : hit.start], text[hit.end : hit.end + 5]
+        end = rnd.randint(start, len(text))
+        before, after = text[max(0, start - 10) : start], text[end : end + 5]
         expected = bool(words.search(before) or facts._TO_PARTICLES.match(after))
-        assert facts._is_destination(text, hit) == expected, (text, hit)
+        assert facts._is_destination(text, (start, end, "x")) == expected, (text, start, end)
