@@ -14,8 +14,11 @@
     st:df:{wl}              hash  entity document frequencies (+ "#total")
 
 Index hashes are bucketed per epoch (``horizon / 2``) so many small entries share one key and stay
-in Redis's compact listpack encoding; a bucket expires a horizon after its epoch ends, so an entry
-lives between one and 1.5 horizons. Every other key has TTL = horizon (events: ``event_ttl``);
+in Redis's compact listpack encoding (a lookup scans its bucket: band buckets are sized to hold
+about 64 fields, see ``DedupConfig.band_buckets``); a bucket expires a horizon after its epoch
+ends, so an entry lives between one and 1.5 horizons. A content or band bucket carries an empty
+field, written with its TTL when the index script creates it, so the script sets each key's TTL
+once rather than on every write. Every other key has TTL = horizon (events: ``event_ttl``);
 postings and digests older than a horizon before the committed story's last_seen are pruned.
 An article handle is 8 bytes of blake2b(article id); full ids are stored once, in the signature
 value, as a length byte + hex-decoded bytes (17 B for the usual 32 hex chars).
@@ -28,6 +31,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import redis.asyncio as aioredis
 
 from . import redis_scripts
@@ -73,6 +77,14 @@ def _bucket(data: bytes, buckets: int) -> int:
     return int.from_bytes(data[:4].ljust(4, b"\0"), "big") % buckets
 
 
+def _band_buckets(blob: bytes, buckets: int) -> str:
+    """The bucket of every 6-byte band field of ``blob`` (first 4 bytes, big-endian, mod ``buckets``)
+    as space-separated decimals: formatting numbers is cheap here and slow in Lua."""
+    fields = np.frombuffer(blob, dtype=np.uint8).reshape(-1, 6)
+    heads = np.ascontiguousarray(fields[:, :4]).view(">u4").ravel()
+    return " ".join(map(str, (heads % buckets).tolist()))
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -102,21 +114,25 @@ class RedisStore:
     async def index(self, article_id: str, fp: Fingerprint, at: float) -> IndexLookup:
         """See ``DedupStore.index`` (one script call; epochs follow the wall clock, not ``at``)."""
         epochs = self._epochs(time.time())
-        own = bytes((epochs[0] % 256,)) + handle(article_id)
+        own_handle = handle(article_id)
+        own = bytes((epochs[0] % 256,)) + own_handle
         expire_at = (epochs[0] + 1) * self.epoch_seconds + self.horizon
+        blob = fp.band_blob
         args: list[Any] = [
             self.prefix,
             len(epochs),
             *epochs,
             self.config.index_buckets,
-            self.config.index_buckets,
             fp.content_key,
+            _bucket(fp.content_key, self.config.index_buckets),
             own,
             expire_at,
             MAX_CANDIDATES,
             _signature_value(article_id, article_id, fp),
             self.config.band_cap,
-            b"".join(fp.bands),
+            blob,
+            _band_buckets(blob, self.config.band_buckets),
+            _bucket(own_handle, self.config.index_buckets),
         ]
         reply = await self._index(keys=[], args=args)
         exact_raw: bytes = reply[0]

@@ -10,9 +10,13 @@ from __future__ import annotations
 # (a band value keeps its ``band_cap`` most recent articles) in the live epochs, add this article
 # to its bands (current epoch), store its signature, and return the candidates, most shared bands
 # first, with their signatures. Counts newly indexed articles per epoch (dd:n:{epoch}).
-# ARGV: prefix, n_epochs, epochs (current first)..., sig_buckets, index_buckets, content_field,
-#       own (epoch byte .. handle), expire_at, max_candidates, own signature value (group: itself),
-#       band_cap, band fields concatenated (6 bytes each)
+# A key's TTL is set once, when the script creates the key, not on every write: content and band
+# buckets carry an empty marker field written with every HSET (HSET returns 2 new fields only for
+# a key without it), and the signature and count keys go by what HSET/INCR return.
+# ARGV: prefix, n_epochs, epochs (current first)..., index_buckets (content keys and signatures),
+#       content_field, content bucket, own (epoch byte .. handle), expire_at, max_candidates,
+#       own signature value (group: itself), band_cap, band fields concatenated (6 bytes each),
+#       their buckets (decimal, space-separated), own signature bucket
 # Returns: {exact_owner or "", owner1, sigvalue1, owner2, sigvalue2, ...}
 INDEX = """
 local prefix = ARGV[1]
@@ -20,85 +24,91 @@ local ne = tonumber(ARGV[2])
 local epochs = {}
 for i = 1, ne do epochs[i] = ARGV[2 + i] end
 local p = 3 + ne
-local sig_buckets = tonumber(ARGV[p])
-local index_buckets = tonumber(ARGV[p + 1])
-local cfield = ARGV[p + 2]
+local index_buckets = tonumber(ARGV[p])
+local cfield = ARGV[p + 1]
+local cbucket = ARGV[p + 2]
 local own = ARGV[p + 3]
 local expire_at = ARGV[p + 4]
 local max_candidates = tonumber(ARGV[p + 5])
 local own_signature = ARGV[p + 6]
 local band_cap = tonumber(ARGV[p + 7])
 local band_blob = ARGV[p + 8]
+local band_buckets = ARGV[p + 9]
+local own_bucket = ARGV[p + 10]
 local BAND = 6
 local ENTRY = #own
+local MAX_VALUE = band_cap * ENTRY
 local own_id = string.sub(own, 2)
+local call, byte, sub = redis.call, string.byte, string.sub
 
-local function bucket(s, n)
-  local a, b, c, d = string.byte(s, 1, 4)
-  return (((a * 256 + (b or 0)) * 256 + (c or 0)) * 256 + (d or 0)) % n
+-- write a field of a current-epoch content or band bucket (with the marker; a new key gets its TTL)
+local function put(key, field, value)
+  if call('HSET', key, '', '', field, value) == 2 then call('EXPIREAT', key, expire_at) end
 end
-local function key_of(kind, epoch, field, n)
-  return prefix .. 'dd:' .. kind .. ':' .. epoch .. ':' .. bucket(field, n)
-end
-local band_prefix = {}
-for e = 1, ne do band_prefix[e] = prefix .. 'dd:b:' .. epochs[e] .. ':' end
-local touched = {}
 
 local out = {''}
 local exact = nil
+local ckey = prefix .. 'dd:x:' .. epochs[1] .. ':' .. cbucket
 for i = 1, ne do
-  exact = redis.call('HGET', key_of('x', epochs[i], cfield, index_buckets), cfield)
+  exact = call('HGET', i == 1 and ckey or prefix .. 'dd:x:' .. epochs[i] .. ':' .. cbucket, cfield)
   if exact then break end
 end
 if not exact then
-  local key = key_of('x', epochs[1], cfield, index_buckets)
-  redis.call('HSET', key, cfield, own)
-  touched[key] = true
-elseif string.sub(exact, 2) ~= own_id then
+  put(ckey, cfield, own)
+elseif sub(exact, 2) ~= own_id then
   out[1] = exact
 end
 
+local band_prefix = {}
+for e = 1, ne do band_prefix[e] = prefix .. 'dd:b:' .. epochs[e] .. ':' end
 local hits, entries, order = {}, {}, {}
-for i = 1, #band_blob, BAND do
-  local field = string.sub(band_blob, i, i + BAND - 1)
-  local b = bucket(field, index_buckets)
-  local current = ''
+local function collect(v)
   local mine = false
-  for e = 1, ne do
-    local v = redis.call('HGET', band_prefix[e] .. b, field)
-    if v then
-      if e == 1 then current = v end
-      for s = 1, #v, ENTRY do
-        local entry = string.sub(v, s, s + ENTRY - 1)
-        local id = string.sub(entry, 2)
-        if id == own_id then
-          mine = true
-        else
-          if not hits[id] then hits[id] = 0; entries[id] = entry; order[#order + 1] = id end
-          hits[id] = hits[id] + 1
-        end
-      end
+  for s = 1, #v, ENTRY do
+    local entry = sub(v, s, s + ENTRY - 1)
+    local id = sub(entry, 2)
+    if id == own_id then
+      mine = true
+    else
+      local n = hits[id]
+      if not n then entries[id] = entry; order[#order + 1] = id; n = 0 end
+      hits[id] = n + 1
     end
+  end
+  return mine
+end
+local i = 1
+for b in string.gmatch(band_buckets, '%d+') do
+  local field = sub(band_blob, i, i + BAND - 1)
+  i = i + BAND
+  local key = band_prefix[1] .. b
+  local current = call('HGET', key, field)
+  local mine = false
+  if current then mine = collect(current) else current = '' end
+  for e = 2, ne do
+    local v = call('HGET', band_prefix[e] .. b, field)
+    if v and collect(v) then mine = true end
   end
   if not mine then
     local value = current .. own
-    if #value > band_cap * ENTRY then value = string.sub(value, -band_cap * ENTRY) end
-    local key = band_prefix[1] .. b
-    redis.call('HSET', key, field, value)
-    touched[key] = true
+    if #value > MAX_VALUE then value = sub(value, -MAX_VALUE) end
+    put(key, field, value)
   end
 end
 table.sort(order, function(a, b) return hits[a] > hits[b] end)
 if out[1] ~= '' then
-  local id = string.sub(out[1], 2)
+  local id = sub(out[1], 2)
   if not hits[id] then entries[id] = out[1]; table.insert(order, 1, id) end
 end
-for i = 1, math.min(#order, max_candidates) do
-  local entry = entries[order[i]]
-  local eb = string.byte(entry, 1)
+for n = 1, math.min(#order, max_candidates) do
+  local id = order[n]
+  local entry = entries[id]
+  local eb = byte(entry, 1)
   for e = 1, ne do
     if tonumber(epochs[e]) % 256 == eb then
-      local sig = redis.call('HGET', key_of('s', epochs[e], order[i], sig_buckets), order[i])
+      local a, b, c, d = byte(id, 1, 4)
+      local bucket = (((a * 256 + b) * 256 + c) * 256 + d) % index_buckets
+      local sig = call('HGET', prefix .. 'dd:s:' .. epochs[e] .. ':' .. bucket, id)
       if sig then
         out[#out + 1] = entry
         out[#out + 1] = sig
@@ -108,14 +118,12 @@ for i = 1, math.min(#order, max_candidates) do
   end
 end
 
-local sig_key = key_of('s', epochs[1], own_id, sig_buckets)
-if redis.call('HSET', sig_key, own_id, own_signature) == 1 then
+local own_key = prefix .. 'dd:s:' .. epochs[1] .. ':' .. own_bucket
+if call('HSET', own_key, own_id, own_signature) == 1 then
   local count_key = prefix .. 'dd:n:' .. epochs[1]
-  redis.call('INCR', count_key)
-  touched[count_key] = true
+  if call('INCR', count_key) == 1 then call('EXPIREAT', count_key, expire_at) end
 end
-touched[sig_key] = true
-for key, _ in pairs(touched) do redis.call('EXPIREAT', key, expire_at) end
+call('EXPIREAT', own_key, expire_at, 'NX')
 return out
 """
 

@@ -27,7 +27,15 @@ class DedupConfig(BaseModel):
     containment_threshold: float = Field(
         default=0.7, gt=0, le=1, description="or: share of the shorter text inside the longer (cut copies)"
     )
-    index_buckets: int = Field(default=16384, ge=1, description="hash buckets per index epoch")
+    index_buckets: int = Field(
+        default=16384, ge=1, description="hash buckets per index epoch for content keys and signatures"
+    )
+    band_buckets: int = Field(
+        default=65536,
+        ge=1,
+        description="hash buckets per index epoch for LSH bands (40 fields per article: a lookup scans "
+        "one bucket, so keep it near articles per epoch x 40 / 64)",
+    )
     band_cap: int = Field(default=4, ge=1, le=16, description="most recent articles kept per LSH band value")
     ubiquitous_entities: list[str] = Field(
         default_factory=list, description="entity ids never used to join stories (on top of the IDF rule)"
