@@ -144,7 +144,8 @@ async def run(prefill: int, articles: int, partitions: int, profile: str | None 
     corpus = Corpus(7)
     try:
         before = await used_memory(redis)
-        engine = DedupEngine(RedisStore(redis, prefix, settings.dedup), settings.dedup)
+        store = RedisStore(redis, prefix, settings.dedup)
+        engine = DedupEngine(store, settings.dedup)
         started = time.perf_counter()
         batch = 64
         found = missed = false_dups = 0
@@ -161,6 +162,7 @@ async def run(prefill: int, articles: int, partitions: int, profile: str | None 
                     else:
                         false_dups += r.near_duplicate_of is not None
         prefill_seconds = time.perf_counter() - started
+        await store.close()
         after = await used_memory(redis)
         keys = [k async for k in redis.scan_iter(match=prefix + "*", count=5000)]
         usage = 0

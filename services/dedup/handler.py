@@ -61,7 +61,9 @@ class DedupHandler(MessageHandler[ArticleTagged]):
         self._engine = DedupEngine(self._store, self.settings.dedup, self._rules_for)
 
     async def stop(self) -> None:
-        """Close the Redis client if this handler opened it."""
+        """Close the store's connection, and the Redis client if this handler opened it."""
+        if self._store is not None:
+            await self._store.close()
         if self._redis is not None and self._own_redis:
             await self._redis.aclose()
 

@@ -33,9 +33,11 @@ from typing import Any
 
 import numpy as np
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 from . import redis_scripts
 from .fingerprint import Fingerprint
+from .redis_pipe import RedisPipe
 from .settings import DedupConfig
 from .store import CommitResult, IndexHit, IndexLookup, StoryCandidates, StoryCommit, StoryView
 from .story import StoryDigest, StoryState
@@ -97,11 +99,22 @@ class RedisStore:
         self.horizon = int(config.horizon_days * 86400)
         self.epoch_seconds = max(1, self.horizon // EPOCHS_PER_HORIZON)
         self.event_ttl = int(config.event_ttl_hours * 3600)
+        self._pipe = RedisPipe.for_client(redis)
         self._index = redis.register_script(redis_scripts.INDEX)
         self._view = redis.register_script(redis_scripts.STORY_VIEW)
         self._candidates = redis.register_script(redis_scripts.STORY_CANDIDATES)
         self._commit = redis.register_script(redis_scripts.COMMIT)
         self._digests: dict[bytes, StoryDigest] = {}
+
+    async def _eval(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
+        if self._pipe is None:
+            return await script(keys=keys, args=args)
+        return await self._pipe.evalsha(script.sha, script.script, keys, args)
+
+    async def close(self) -> None:
+        """Close the store's own connection (the redis-py client is the caller's)."""
+        if self._pipe is not None:
+            await self._pipe.close()
 
     def key(self, *parts: str) -> str:
         """A key under the prefix."""
@@ -134,7 +147,7 @@ class RedisStore:
             _band_buckets(blob, self.config.band_buckets),
             _bucket(own_handle, self.config.index_buckets),
         ]
-        reply = await self._index(keys=[], args=args)
+        reply = await self._eval(self._index, [], args)
         exact_raw: bytes = reply[0]
         hits: list[IndexHit] = []
         exact: IndexHit | None = None
@@ -151,10 +164,15 @@ class RedisStore:
         epoch = self._epochs(time.time())[0]
         own = handle(article_id)
         key = self.key("dd", "s", str(epoch), str(_bucket(own, self.config.index_buckets)))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, own, _signature_value(article_id, group, fp))
-            pipe.expireat(key, (epoch + 1) * self.epoch_seconds + self.horizon)
-            await pipe.execute()
+        value = _signature_value(article_id, group, fp)
+        expire_at = (epoch + 1) * self.epoch_seconds + self.horizon
+        if self._pipe is None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, own, value)
+                pipe.expireat(key, expire_at)
+                await pipe.execute()
+        else:
+            await self._pipe.execute_many(("HSET", key, own, value), ("EXPIREAT", key, expire_at))
 
     async def index_stats(self) -> tuple[int, int]:
         """(articles indexed in the live epochs, Redis used_memory bytes) for the metrics."""
@@ -189,7 +207,7 @@ class RedisStore:
             self.key("st", "v", watchlist),
             self.key("st", "df", watchlist),
         ]
-        reply = await self._view(keys=keys, args=list(features))
+        reply = await self._eval(self._view, keys, list(features))
         if reply[0] == 1:
             return StoryView(bytes(reply[1]), None, 0, {}, 0)
         _, group_story, version, total, df = reply
@@ -210,7 +228,7 @@ class RedisStore:
             self.key("st", "df", watchlist),
             *(self._posting_key(watchlist, f) for f in features),
         ]
-        ids, digests, named, df = await self._candidates(keys=keys, args=[since, limit])
+        ids, digests, named, df = await self._eval(self._candidates, keys, [since, limit])
         found = sorted((_text(i), bytes(d)) for i, d in zip(ids, digests, strict=True) if d)
         return StoryCandidates(
             stories=[self._digest(d) for _, d in found],
@@ -228,7 +246,8 @@ class RedisStore:
 
     async def load_story(self, story_id: str) -> StoryState | None:
         """See ``DedupStore.load_story``."""
-        raw = await self.redis.get(self.key("st", "s", story_id))
+        key = self.key("st", "s", story_id)
+        raw = await (self.redis.get(key) if self._pipe is None else self._pipe.execute("GET", key))
         return StoryState.model_validate_json(raw) if raw else None
 
     async def commit(self, commit: StoryCommit) -> CommitResult:
@@ -255,7 +274,7 @@ class RedisStore:
             "1" if commit.new_story else "0",
             *commit.new_entities,
         ]
-        reply = await self._commit(keys=keys, args=args)
+        reply = await self._eval(self._commit, keys, args)
         status = _text(reply[0])
         if status == "replay":
             return CommitResult("replay", bytes(reply[1]))
