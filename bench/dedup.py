@@ -1,6 +1,6 @@
 """Dedup throughput and Redis memory with a large index, through the real code path.
 
-    python -m bench.dedup [--prefill 100000] [--articles 3000] [--partitions 6] [--profile FILE]
+    python -m bench.dedup [--prefill 100000] [--articles 3000] [--partitions 6] [--commands] [--profile FILE]
 
 1. Pre-fills the near-duplicate index and stories in real Redis (a uuid prefix) with ``--prefill``
    synthetic articles through ``DedupEngine`` on ``RedisStore`` (10% near-duplicate copies, 5%
@@ -13,10 +13,10 @@
    and ``articles_per_cpu_second`` is the rate one free core sustains.
 4. Deletes every key it created. Prints one JSON object on the last line.
 
-``--profile FILE`` writes a cProfile of the timed concurrent phase (``python -m pstats FILE``) and adds
-``redis_commands``: per Redis command (``INFO commandstats``, commands run inside scripts included),
-calls and server microseconds per measured article over that phase (the whole server: on a shared
-Redis other clients count too).
+``--commands`` adds ``redis_commands``: per Redis command (``INFO commandstats``, commands run inside
+scripts included), calls and server microseconds per measured article over the timed concurrent
+phase (the whole server: on a shared Redis other clients count too). ``--profile FILE`` also writes
+a cProfile of that phase (``python -m pstats FILE``; it slows the client down).
 """
 
 from __future__ import annotations
@@ -129,7 +129,9 @@ async def used_memory(redis: object) -> int:
     return int(info["used_memory"])
 
 
-async def run(prefill: int, articles: int, partitions: int, profile: str | None = None) -> dict[str, object]:
+async def run(
+    prefill: int, articles: int, partitions: int, profile: str | None = None, commands: bool = False
+) -> dict[str, object]:
     """Pre-fill, measure memory, time the handler, clean up."""
     prefix = f"bench-dedup-{uuid.uuid4().hex[:8]}:"
     config_dir = Path("config")
@@ -184,7 +186,8 @@ async def run(prefill: int, articles: int, partitions: int, profile: str | None 
                 latencies.append(time.perf_counter() - t0)
 
         profiler = cProfile.Profile() if profile else None
-        stats_before = await command_stats(redis) if profile else {}
+        commands = commands or profiler is not None
+        stats_before = await command_stats(redis) if commands else {}
         cpu_before, redis_cpu_before = _cpu_seconds(), await redis_cpu(redis)
         started = time.perf_counter()
         if profiler is not None:
@@ -195,14 +198,15 @@ async def run(prefill: int, articles: int, partitions: int, profile: str | None 
         concurrent = articles / (time.perf_counter() - started)
         cpu_ms = (_cpu_seconds() - cpu_before) / articles * 1000
         redis_cpu_ms = (await redis_cpu(redis) - redis_cpu_before) / articles * 1000
-        commands: dict[str, object] = {}
+        per_command: dict[str, object] = {}
         if profiler is not None and profile:
             profiler.dump_stats(profile)
+        if commands:
             after_stats = await command_stats(redis)
             for name, (calls, usec) in sorted(after_stats.items()):
                 calls0, usec0 = stats_before.get(name, (0, 0.0))
                 if calls > calls0:
-                    commands[name] = {
+                    per_command[name] = {
                         "calls_per_article": round((calls - calls0) / articles, 2),
                         "us_per_article": round((usec - usec0) / articles, 1),
                     }
@@ -230,7 +234,7 @@ async def run(prefill: int, articles: int, partitions: int, profile: str | None 
             "redis_key_bytes_per_article": round(usage / prefill, 1),
             "redis_keys": len(keys),
             "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            **({"redis_commands": commands} if commands else {}),
+            **({"redis_commands": per_command} if per_command else {}),
         }
     finally:
         keys = [k async for k in redis.scan_iter(match=prefix + "*", count=5000)]
@@ -245,9 +249,10 @@ def main() -> int:
     parser.add_argument("--prefill", type=int, default=100_000)
     parser.add_argument("--articles", type=int, default=3000)
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--commands", action="store_true", help="add Redis commandstats per article")
     parser.add_argument("--profile", default=None, help="write a cProfile of the timed phase here")
     args = parser.parse_args()
-    result = asyncio.run(run(args.prefill, args.articles, args.partitions, args.profile))
+    result = asyncio.run(run(args.prefill, args.articles, args.partitions, args.profile, args.commands))
     print(json.dumps(result))
     return 0
 
