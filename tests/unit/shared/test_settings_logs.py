@@ -23,6 +23,7 @@ def test_env_overrides_yaml_overrides_default(tmp_path: Path, monkeypatch: pytes
     cfg.write_text("kafka_bootstrap: yaml-host:9092\nuser_agent: yaml-agent\n", encoding="utf-8")
     monkeypatch.setenv("WIREWATCH_SETTINGS_FILE", str(cfg))
     monkeypatch.setenv("WIREWATCH_KAFKA_BOOTSTRAP", "env-host:9092")
+    monkeypatch.delenv("WIREWATCH_REDIS_URL", raising=False)  # a run on other ports sets it
     settings = DemoSettings()
     assert settings.kafka_bootstrap == "env-host:9092"
     assert settings.user_agent == "yaml-agent"
