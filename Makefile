@@ -41,7 +41,7 @@ test-e2e: up  ## end-to-end tests (four services as processes)
 test-reliability: up  ## faults, hostile input, load (fast mode: 30 s webhook outage; docs/reliability.md)
 	@WIREWATCH_FAST_FAULTS=1 $(PY) -m pytest tests/reliability -q -s -p no:cacheprovider
 
-lint: setup  ## ruff check, ruff format --check, mypy --strict
+lint: setup  ## ruff check, ruff format --check, mypy --strict (shared, services, bench)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy
