@@ -126,13 +126,20 @@ class FetcherService:
         metrics.FEEDS_ACTIVE.set(len(self.pollers))
 
     async def _stop_pollers(self, feed_ids: list[str]) -> None:
-        tasks = []
+        tasks: set[asyncio.Task[None]] = set()
         for feed_id in feed_ids:
             _, _, task = self.pollers.pop(feed_id)
-            task.cancel()
-            tasks.append(task)
+            tasks.add(task)
             log.info("feed stopped", extra={"feed": feed_id})
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Cancel until they are gone: a library awaited deep inside a poll can swallow one
+        # cancellation (seen once in the hostile-feeds run: a redirect-loop feed polled on after
+        # its cancel, and the service had to be killed). A second cancel lands elsewhere.
+        while tasks:
+            for task in tasks:
+                task.cancel()
+            _, tasks = await asyncio.wait(tasks, timeout=1.0)
+            if tasks:
+                log.warning("%d feed poller(s) ignored a cancel; cancelling again", len(tasks))
         metrics.FEEDS_ACTIVE.set(len(self.pollers))
 
 
