@@ -42,6 +42,11 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _processes(executor: Executor) -> list[multiprocessing.Process]:
+    """The worker processes of a process pool (none for the thread executor)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
 class ExtractionTimeout(Exception):
     """A page took longer than the pool's timeout; the workers were replaced."""
 
@@ -101,7 +106,7 @@ class ExtractPool:
     def _replace(self, *, kill: bool = False) -> None:
         old = self._executor
         self._executor = self._new_executor()
-        processes = list((getattr(old, "_processes", None) or {}).values())
+        processes = _processes(old)
         old.shutdown(wait=False, cancel_futures=True)
         if kill:
             for process in processes:
@@ -110,13 +115,12 @@ class ExtractPool:
 
     def pids(self) -> list[int]:
         """Worker process ids (for memory reporting)."""
-        processes = getattr(self._executor, "_processes", None) or {}
-        return [int(pid) for pid in processes]
+        return [int(p.pid) for p in _processes(self._executor) if p.pid is not None]
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop the workers (pending pages are cancelled); a worker still busy after ``grace``
         seconds (stuck on a page) is killed instead of holding up the shutdown."""
-        processes = list((getattr(self._executor, "_processes", None) or {}).values())
+        processes = _processes(self._executor)
         self._executor.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + grace
         for process in processes:
