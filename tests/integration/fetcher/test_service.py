@@ -65,10 +65,13 @@ async def test_feeds_added_removed_and_bad_edit_rejected_while_running(
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     try:
-        await wait_for(lambda: len(publisher.articles) == 1)
+        # the article is published before the poll ends, so wait for the poll's success too
+        await wait_for(
+            lambda: len(publisher.articles) == 1
+            and sample("wirewatch_feed_last_success_timestamp", feed="alpha") is not None
+        )
         assert set(service.pollers) == {"alpha"}
         assert sample("wirewatch_feed_poll_interval_seconds", feed="alpha") == 1.0
-        assert sample("wirewatch_feed_last_success_timestamp", feed="alpha") is not None
 
         path.write_text(feeds_yaml(server, "/beta"), encoding="utf-8")  # alpha removed, beta added
         await wait_for(lambda: set(service.pollers) == {"beta"} and len(publisher.articles) == 2)
