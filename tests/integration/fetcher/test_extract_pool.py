@@ -26,6 +26,8 @@ def stuck_or_extract(page: PageInput) -> ExtractedPage:
         time.sleep(3600)
     if "crash" in page.url:
         os.kill(os.getpid(), signal.SIGKILL)
+    if "raise" in page.url:
+        raise ValueError(f"parser failed on {page.url}")
     return extract_page(page)
 
 
@@ -78,3 +80,35 @@ async def test_stop_does_not_wait_for_a_stuck_worker() -> None:
     await asyncio.sleep(0.3)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_an_error_in_the_worker_reaches_the_caller_and_the_worker_goes_on() -> None:
+    pool = ExtractPool(1, timeout=30.0, function=stuck_or_extract)
+    await pool.start()
+    try:
+        [pid] = pool.pids()
+        with pytest.raises(ValueError, match=r"parser failed on http://x\.test/raise"):
+            await pool.extract(PageInput("http://x.test/raise", GOOD))
+        page = await pool.extract(PageInput("http://x.test/good", GOOD))
+        assert "inspected at the port" in page.text
+        assert pool.pids() == [pid]  # an exception is an answer, not a dead worker
+    finally:
+        await pool.stop()
+    with pytest.raises(RuntimeError, match="stopped"):
+        await pool.extract(PageInput("http://x.test/good", GOOD))
+
+
+async def test_pages_queue_for_busy_workers_and_a_caller_may_give_up_waiting() -> None:
+    pool = ExtractPool(1, timeout=30.0, function=stuck_or_extract)
+    await pool.start()
+    try:
+        first = asyncio.create_task(pool.extract(PageInput("http://x.test/good1", GOOD)))
+        abandoned = asyncio.create_task(pool.extract(PageInput("http://x.test/good2", GOOD)))
+        last = asyncio.create_task(pool.extract(PageInput("http://x.test/good3", GOOD)))
+        await asyncio.sleep(0)
+        abandoned.cancel()
+        pages = await asyncio.wait_for(asyncio.gather(first, last), 30)
+        assert all("inspected" in p.text for p in pages)
+        assert abandoned.cancelled()
+    finally:
+        await pool.stop()
