@@ -2,7 +2,7 @@
 is a plain function of picklable values: bytes in, an ``ExtractedPage`` out.
 
 The page is parsed once; cheap metadata (rel=canonical, title, publish time, authors, site name)
-is read from the head with a few XPath queries, then trafilatura extracts the main text from the
+is read in one walk of the tree (``page_metadata``), then trafilatura extracts the main text from the
 same tree. Language detection and the content hash run here too, off the event loop.
 """
 
@@ -13,11 +13,11 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urljoin
 
 from services.fetcher.charset import decode_body
 from services.fetcher.html_parser import use_fast_html_parser
+from services.fetcher.page_metadata import page_metadata
 from shared.language import detect_language
 from shared.textnorm import clean_control_chars, content_sha256
 
@@ -67,15 +67,6 @@ class ExtractedPage:
     truncated: bool = False
 
 
-def _first(tree: Any, *xpaths: str) -> str | None:
-    for xpath in xpaths:
-        for value in tree.xpath(xpath):
-            text = str(value).strip()
-            if text:
-                return text
-    return None
-
-
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -91,19 +82,6 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _authors(tree: Any) -> list[str]:
-    names: list[str] = []
-    for value in tree.xpath(
-        '//meta[@name="author" or @property="article:author" or @name="byl"]/@content'
-        '|//*[@rel="author"]/text()'
-    ):
-        for part in str(value).replace(" and ", ";").split(";"):
-            name = part.strip().removeprefix("By ").removeprefix("by ").strip()
-            if name and not name.startswith("http") and name not in names and len(name) < 100:
-                names.append(name)
-    return names[:10]
-
-
 def extract_page(page: PageInput) -> ExtractedPage:
     """Decode, parse, read metadata and extract the main text of one page."""
     import trafilatura
@@ -115,27 +93,9 @@ def extract_page(page: PageInput) -> ExtractedPage:
     tree = load_html(html)
     if tree is None:
         return ExtractedPage(text="", seconds=time.perf_counter() - started)
-    canonical = _first(tree, '//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content')
-    title = _first(
-        tree,
-        '//meta[@property="og:title"]/@content',
-        '//meta[@name="twitter:title"]/@content',
-        "//h1//text()",
-        "//title/text()",
-    )
-    published = _parse_time(
-        _first(
-            tree,
-            '//meta[@property="article:published_time"]/@content',
-            '//meta[@itemprop="datePublished"]/@content',
-            '//meta[@name="date" or @name="pubdate" or @name="publishdate"]/@content',
-            "//article//time/@datetime",
-            "//time/@datetime",
-        )
-    )
-    site = _first(
-        tree, '//meta[@property="og:site_name"]/@content', '//meta[@name="application-name"]/@content'
-    )
+    meta = page_metadata(tree)
+    title, canonical, site = meta.title, meta.canonical, meta.site
+    published = _parse_time(meta.published)
     text = trafilatura.extract(
         tree,
         url=page.url,
@@ -163,7 +123,7 @@ def extract_page(page: PageInput) -> ExtractedPage:
         text=text,
         title=title,
         published_at=published,
-        authors=_authors(tree),
+        authors=meta.authors,
         canonical_url=urljoin(page.url, canonical) if canonical else None,
         site_name=_clean(site).strip() if site else None,
         lang=lang,
