@@ -67,8 +67,10 @@ async def test_feeds_added_removed_and_bad_edit_rejected_while_running(
     try:
         # the article is published before the poll ends, so wait for the poll's success too
         await wait_for(
-            lambda: len(publisher.articles) == 1
-            and sample("wirewatch_feed_last_success_timestamp", feed="alpha") is not None
+            lambda: (
+                len(publisher.articles) == 1
+                and sample("wirewatch_feed_last_success_timestamp", feed="alpha") is not None
+            )
         )
         assert set(service.pollers) == {"alpha"}
         assert sample("wirewatch_feed_poll_interval_seconds", feed="alpha") == 1.0
