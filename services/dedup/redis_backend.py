@@ -35,9 +35,10 @@ import numpy as np
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
+from shared.redis_pipe import RedisPipe
+
 from . import redis_scripts
 from .fingerprint import Fingerprint
-from .redis_pipe import RedisPipe
 from .settings import DedupConfig
 from .store import CommitResult, IndexHit, IndexLookup, StoryCandidates, StoryCommit, StoryView
 from .story import StoryDigest, StoryState

@@ -7,6 +7,9 @@
 
 The URL marker is claimed with ``SET NX`` just before publishing, so two feeds carrying the same
 article publish it once; the claim is released if the publish does not complete.
+
+The per-article markers (three commands per article) go through a ``RedisPipe`` when the client is
+plain TCP: redis-py's per-command overhead was a tenth of the fetcher's own CPU per article.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
 from shared.ids import short_hash
+from shared.redis_pipe import RedisPipe
 from shared.redis_store import Keys
 
 _FEED_STATE_TTL = 90 * 86400
@@ -47,6 +51,12 @@ class FetchStore:
 
     def __init__(self, redis: aioredis.Redis, keys: Keys, seen_ttl_seconds: int) -> None:
         self.redis, self.keys, self.seen_ttl = redis, keys, seen_ttl_seconds
+        self._pipe = RedisPipe.for_client(redis)
+
+    async def close(self) -> None:
+        """Close the pipelined connection (the redis-py client is the caller's)."""
+        if self._pipe is not None:
+            await self._pipe.close()
 
     def _feed_key(self, feed_id: str) -> str:
         return self.keys.of("fetch", "feed", feed_id)
@@ -100,19 +110,30 @@ class FetchStore:
     async def entry_and_url_seen(self, feed_id: str, entry_id: str, article_id: str) -> tuple[bool, bool]:
         """(this feed's entry was handled before, an article with this id was published before by
         any feed), in one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(self._entry_key(feed_id, entry_id))
-            pipe.exists(self._url_key(article_id))
-            entry, url = await pipe.execute()
+        entry_key, url_key = self._entry_key(feed_id, entry_id), self._url_key(article_id)
+        if self._pipe is not None:
+            entry, url = await self._pipe.execute_many(("EXISTS", entry_key), ("EXISTS", url_key))
+        else:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(entry_key)
+                pipe.exists(url_key)
+                entry, url = await pipe.execute()
         return bool(entry), bool(url)
 
     async def mark_entry(self, feed_id: str, entry_id: str) -> None:
         """Remember that this entry was handled."""
-        await self.redis.set(self._entry_key(feed_id, entry_id), b"1", ex=self.seen_ttl)
+        key = self._entry_key(feed_id, entry_id)
+        if self._pipe is not None:
+            await self._pipe.execute("SET", key, b"1", "EX", self.seen_ttl)
+        else:
+            await self.redis.set(key, b"1", ex=self.seen_ttl)
 
     async def claim_url(self, article_id: str) -> bool:
         """Atomically claim an article for publishing; False if it was already published."""
-        return bool(await self.redis.set(self._url_key(article_id), b"1", ex=self.seen_ttl, nx=True))
+        key = self._url_key(article_id)
+        if self._pipe is not None:
+            return await self._pipe.execute("SET", key, b"1", "EX", self.seen_ttl, "NX") is not None
+        return bool(await self.redis.set(key, b"1", ex=self.seen_ttl, nx=True))
 
     async def release_url(self, article_id: str) -> None:
         """Undo a claim whose publish did not complete."""

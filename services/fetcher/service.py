@@ -97,6 +97,7 @@ class FetcherService:
             await self.pool.stop()
             await self.http.aclose()
             await self.publisher.stop()
+            await self.store.close()
             if self._owns_redis:
                 await self.redis.aclose()
             log.info("fetcher stopped")

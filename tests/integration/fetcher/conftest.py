@@ -165,6 +165,7 @@ class Wiring:
     async def close(self) -> None:
         await self.http.aclose()
         await self.pool.stop()
+        await self.store.close()
         await self.redis.aclose()
 
 

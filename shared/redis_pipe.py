@@ -1,6 +1,7 @@
-"""A pipelined Redis connection for the dedup store's hot path (one to six commands per article).
+"""A pipelined Redis connection for hot paths: the dedup store (one to six commands per article)
+and the fetcher's seen markers (three per article).
 
-redis-py's asyncio client spends ~120 us of Python per command here (connection pool, retry and
+redis-py's asyncio client spends ~120 us of Python per command (connection pool, retry and
 timeout wrappers, observability hooks, one socket write and read per command): more than the rest
 of the per-article work together. ``RedisPipe`` keeps one connection of its own to the same server
 (host, port, db, credentials and timeouts of the given client), writes every command as it comes,

@@ -1,5 +1,6 @@
-"""The dedup store's pipelined connection against the real Redis: replies in order under concurrency,
-redis-py's error types, script (re)loading, reconnecting after a lost connection, timeouts."""
+"""The pipelined Redis connection (dedup store, fetcher seen markers) against the real Redis:
+replies in order under concurrency, redis-py's error types, script (re)loading, reconnecting after
+a lost connection, timeouts."""
 
 from __future__ import annotations
 
@@ -13,11 +14,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from services.dedup.redis_pipe import RedisPipe
+from services.pipeline import clear_redis_prefix
+from shared.redis_pipe import RedisPipe
 from shared.redis_store import connect
 from tests.kafka_helpers import REDIS_URL
 
 pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    """A fresh Redis key prefix; its keys are deleted afterwards."""
+    name = f"test-pipe-{uuid.uuid4().hex[:10]}:"
+    yield name
+    await clear_redis_prefix(REDIS_URL, name)
 
 
 @pytest.fixture
