@@ -21,7 +21,8 @@ connector.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -64,7 +65,7 @@ def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
 class _Body(httpx.AsyncByteStream):
     """The response body, streamed from aiohttp; closing early drops the connection."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request | None) -> None:
         self._response, self._request = response, request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -103,19 +104,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``; the response body streams (see ``_Body``)."""
-        session = self._open(bool(request.extensions.get(ALLOW_PRIVATE, False)))
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-        body = await request.aread()
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        *,
+        allow_private: bool,
+        timeout: aiohttp.ClientTimeout,
+        body: bytes | None = None,
+        request: httpx.Request | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Send with aiohttp; its errors become the httpx exceptions ``HttpFetcher`` handles."""
+        session = self._open(allow_private)
         try:
-            response = await session.request(
-                request.method,
-                str(request.url),
-                headers=headers,
-                data=body or None,
-                allow_redirects=False,
-                timeout=_timeout(request),
+            return await session.request(
+                method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout
             )
         except aiohttp.ConnectionTimeoutError as exc:
             raise httpx.ConnectTimeout(f"connect timed out: {exc}", request=request) from exc
@@ -129,6 +133,34 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.InvalidURL(f"invalid URL {exc}") from exc
         except aiohttp.ClientError as exc:
             raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request) from exc
+
+    @contextlib.asynccontextmanager
+    async def get(
+        self, url: str, headers: dict[str, str], *, allow_private: bool, connect: float, read: float
+    ) -> AsyncIterator[tuple[int, Mapping[str, str], AsyncIterator[bytes]]]:
+        """GET without httpx's request and response objects (``HttpFetcher``'s hot path: they
+        cost ~0.35 ms of CPU per page): yields (status, headers, raw body chunks). Errors are the
+        same httpx exceptions as ``handle_async_request``'s."""
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        response = await self._send("GET", url, headers, allow_private=allow_private, timeout=timeout)
+        body = _Body(response, None)
+        try:
+            yield response.status, response.headers, body.__aiter__()
+        finally:
+            await body.aclose()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; the response body streams (see ``_Body``)."""
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        response = await self._send(
+            request.method,
+            str(request.url),
+            headers,
+            allow_private=bool(request.extensions.get(ALLOW_PRIVATE, False)),
+            timeout=_timeout(request),
+            body=await request.aread() or None,
+            request=request,
+        )
         return httpx.Response(
             response.status,
             headers=[(k, v) for k, v in response.raw_headers],

@@ -9,8 +9,10 @@ is a ``FetchError`` whose ``result`` is the metrics label. The total timeout cov
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import zlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -89,7 +91,7 @@ class FetchResponse:
 
     url: str
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive
     body: bytes
     seconds: float
 
@@ -181,11 +183,15 @@ class HttpFetcher:
             write=options.read_timeout,
             pool=options.total_timeout,
         )
+        self._default_headers = {"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"}
+        # Our own transport is called directly (no httpx objects per request); an injected one
+        # (tests: httpx.MockTransport) goes through the httpx client.
+        self._direct = AiohttpTransport(max_connections=100) if transport is None else None
         self._client = httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,
-            transport=transport or AiohttpTransport(max_connections=100),
-            headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"},
+            transport=transport or self._direct,
+            headers=self._default_headers,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             trust_env=False,
         )
@@ -276,32 +282,48 @@ class HttpFetcher:
             return FetchResponse(current, status, resp_headers, body, time.perf_counter() - started)
         raise TooManyRedirects(f"more than {self.options.max_redirects} redirects from {url}")
 
+    @contextlib.asynccontextmanager
+    async def _open(
+        self, url: str, headers: dict[str, str], allow_private: bool
+    ) -> AsyncIterator[tuple[int, Mapping[str, str], AsyncIterator[bytes]]]:
+        """(status, headers, raw body chunks) of a GET, on the direct or the httpx path."""
+        if self._direct is not None:
+            merged = {name.title(): value for name, value in self._default_headers.items()}
+            merged.update((name.title(), value) for name, value in headers.items())
+            opts = self.options
+            async with self._direct.get(
+                url, merged, allow_private=allow_private, connect=opts.connect_timeout, read=opts.read_timeout
+            ) as answer:
+                yield answer
+            return
+        extensions = {ALLOW_PRIVATE: allow_private}
+        async with self._client.stream("GET", url, headers=headers, extensions=extensions) as response:
+            yield response.status_code, response.headers, response.aiter_raw(65536)
+
     async def _request(
         self, url: str, headers: dict[str, str], allow_private: bool
-    ) -> tuple[int, httpx.Headers, bytes]:
+    ) -> tuple[int, Mapping[str, str], bytes]:
         opts = self.options
-        extensions = {ALLOW_PRIVATE: allow_private}
         try:
-            async with self._client.stream("GET", url, headers=headers, extensions=extensions) as response:
-                status = response.status_code
+            async with self._open(url, headers, allow_private) as (status, response_headers, chunks):
                 if status in _REDIRECTS or status >= 400 or status == 304:
-                    return status, response.headers, b""
-                length = response.headers.get("content-length")
+                    return status, response_headers, b""
+                length = response_headers.get("content-length")
                 if length and length.isdigit() and int(length) > opts.max_body_bytes:
                     cap = opts.max_body_bytes
                     raise BodyTooLarge(f"Content-Length {length} is above the cap of {cap} bytes; not read")
                 decoder = _Decoder(
-                    response.headers.get("content-encoding", ""),
+                    response_headers.get("content-encoding", ""),
                     opts.max_decompressed_bytes,
                     opts.max_decompression_ratio,
                 )
                 parts: list[bytes] = []
-                async for chunk in response.aiter_raw(65536):
+                async for chunk in chunks:
                     if decoder.compressed + len(chunk) > opts.max_body_bytes:
                         raise BodyTooLarge(f"body passed the cap of {opts.max_body_bytes} bytes; aborted")
                     parts.append(decoder.feed(chunk))
                 parts.append(decoder.flush())
-                return response.status_code, response.headers, b"".join(parts)
+                return status, response_headers, b"".join(parts)
         except httpx.TimeoutException as exc:
             raise FetchTimeout(f"{type(exc).__name__}: {exc or 'timed out'}") from exc
         except httpx.TooManyRedirects as exc:  # pragma: no cover - redirects are followed by hand
