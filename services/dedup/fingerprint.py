@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,8 +42,25 @@ _RIGHTS_LINE = re.compile(
     r"tous droits réservés|todos los derechos reservados|alle rechte vorbehalten)",
     re.IGNORECASE,
 )
+# The ASCII alternatives of ``_RIGHTS_LINE``: on an ASCII line nothing else can match, and a
+# case-insensitive match is a substring of the lowercased line (no regex scan; see ``_rights_line``).
+_ASCII_RIGHTS = (
+    "all rights reserved",
+    "hak cipta",
+    "todos los derechos reservados",
+    "alle rechte vorbehalten",
+)
 _BLOCK_TAIL_LINES = 6
 _BLOCK_TAIL_LINE_CHARS = 160
+
+
+def _rights_line(line: str) -> bool:
+    """``_RIGHTS_LINE.search(line)``, without the regex for ASCII lines (most lines: the scan of a
+    case-insensitive alternation costs ~70 ns a character)."""
+    if line.isascii():
+        lowered = line.lower()
+        return any(phrase in lowered for phrase in _ASCII_RIGHTS)
+    return _RIGHTS_LINE.search(line) is not None
 
 
 def strip_boilerplate(text: str) -> str:
@@ -62,10 +80,33 @@ def strip_boilerplate(text: str) -> str:
             skip_short -= 1
             continue
         skip_short = 0
-        if _CREDIT_LINE.match(stripped) or (len(stripped) < 300 and _RIGHTS_LINE.search(stripped)):
+        if _CREDIT_LINE.match(stripped) or (len(stripped) < 300 and _rights_line(stripped)):
             continue
         kept.append(stripped)
     return "\n".join(kept)
+
+
+# Per code point: 0 not seen yet, 1 kept, 2 punctuation/symbol/control (becomes a space); filled on
+# first sight, like ``shared.textnorm``'s translate table.
+_KEEP, _SPACE = 1, 2
+_FOLD_KIND = np.zeros(0x110000, dtype=np.uint8)
+
+
+def fold_text(text: str) -> str:
+    """``shared.textnorm.normalise(text)``, faster on non-ASCII text (most real pages: one curly quote
+    is enough): the punctuation -> space step is a numpy table lookup over the code points instead of
+    ``str.translate`` with a dict (~35 ns a character). The unit tests keep the two equal."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():  # str.translate has a fast path for ASCII
+        return normalise(folded)
+    points = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    kinds = _FOLD_KIND[points]
+    if not kinds.all():
+        for point in np.unique(points[kinds == 0]).tolist():
+            _FOLD_KIND[point] = _SPACE if unicodedata.category(chr(point))[0] in "PSC" else _KEEP
+        kinds = _FOLD_KIND[points]
+    points[kinds == _SPACE] = ord(" ")
+    return " ".join(points.tobytes().decode("utf-32-le").split())
 
 
 _CJK = re.compile(
@@ -177,7 +218,7 @@ class Fingerprinter:
 
     def fingerprint(self, text: str) -> Fingerprint:
         """Fingerprint of an article's main text (the title is left out: copies often retitle)."""
-        norm = normalise(strip_boilerplate(text))
+        norm = fold_text(strip_boilerplate(text))
         content_key = hashlib.sha256(norm.encode("utf-8")).digest()[:8]
         hashes, distinct = shingle_hashes(norm, self.shingle_size, self.cjk_size)
         if not distinct:

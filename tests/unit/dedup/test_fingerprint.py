@@ -8,7 +8,14 @@ import unicodedata
 
 import pytest
 
-from services.dedup.fingerprint import Fingerprinter, similarity, strip_boilerplate
+from services.dedup.fingerprint import (
+    _RIGHTS_LINE,
+    Fingerprinter,
+    _rights_line,
+    fold_text,
+    similarity,
+    strip_boilerplate,
+)
 from shared.textnorm import normalise
 from tests.unit.dedup import texts
 
@@ -87,6 +94,75 @@ def test_table_normaliser_equals_the_per_character_definition(text: str) -> None
     folded = unicodedata.normalize("NFKC", text).casefold()
     spaced = "".join(" " if unicodedata.category(ch)[0] in "PSC" else ch for ch in folded)
     assert normalise(text) == re.sub(r"\s+", " ", spaced).strip()
+
+
+def _every_code_point() -> list[str]:
+    """All of Unicode (surrogates included) in blocks of 4,096, each with ASCII words around it."""
+    return [
+        "Word " + "".join(chr(c) for c in range(start, min(start + 4096, 0x110000))) + " end."
+        for start in range(0, 0x110000, 4096)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        texts.EN_NIS,
+        texts.KO_NIS,
+        texts.ZH_NIS,
+        texts.JA_NIS,
+        "Ünïcode — «quotes», ½ ﬁ\u200b tab\tand\x00nul",
+        "It’s “quoted”\u2028next\u00a0line\x1fend \ud800 lone \U0001f600 emoji \U00020000 ext-B",
+        "plain ASCII, only: (punctuation) & symbols + $5",
+        "",
+        " \n\t ",
+    ],
+)
+def test_fold_text_equals_the_shared_normaliser(text: str) -> None:
+    assert fold_text(text) == normalise(text)
+
+
+def test_fold_text_equals_the_shared_normaliser_on_every_code_point() -> None:
+    for block in _every_code_point():
+        assert fold_text(block) == normalise(block)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© 2024 Harbor Wire. All Rights Reserved.",
+        "ALL RIGHTS RESERVED",
+        "all  rights reserved",
+        "Hak Cipta 2024 Kompas",
+        "Todos los derechos reservados.",
+        "Alle Rechte vorbehalten",
+        "Tous droits réservés",
+        "TOUS DROITS RÉSERVÉS",
+        "<저작권자 ⓒ 2024 연합뉴스, 무단전재-재배포 금지>",
+        "Все права защищены",
+        "版权所有 © 2024",
+        "無断転載を禁じます",
+        "A normal sentence with no notice in it.",
+        "Rights were reserved for all of them.",
+        # characters that regex IGNORECASE folds onto ASCII letters (long s, Kelvin sign, dotted and
+        # dotless i): such a line is not ASCII, so the regex decides
+        "All rightſ reserved",
+        "All rİghts reserved",
+        "All rıghts reserved",
+        "Hak \u212aipta",
+        "",
+    ],
+)
+def test_rights_line_equals_the_regex(line: str) -> None:
+    assert _rights_line(line) == (_RIGHTS_LINE.search(line) is not None)
+
+
+def test_rights_line_equals_the_regex_on_ascii_case_variants() -> None:
+    phrases = ["all rights reserved", "hak cipta", "todos los derechos reservados", "alle rechte vorbehalten"]
+    for phrase in phrases:
+        for variant in (phrase, phrase.upper(), phrase.title(), phrase.swapcase()[::-1], phrase[:-1]):
+            for line in (variant, f"(c) 2024 {variant}.", f"x{variant}y"):
+                assert _rights_line(line) == (_RIGHTS_LINE.search(line) is not None), line
 
 
 def test_unrelated_texts_estimate_near_zero_despite_8_bit_collisions() -> None:
