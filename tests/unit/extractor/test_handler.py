@@ -113,3 +113,29 @@ async def test_lone_surrogates_from_json_escapes_are_replaced(config_dir: Path) 
     (out,) = await handler_for(config_dir).handle(message, RECORD)
     tagged = ArticleTagged.model_validate_json(out.payload())
     assert tagged.title == "North Korean troops \ufffd" and tagged.authors == ["\ufffd"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "plain ASCII",
+        "Ünïcode — «quotes» \U0001f600",
+        "lone \ud800 high",
+        "lone \udfff low",
+        "\udbff\udc00 pair of escapes",
+        "edges \ud7ff \ue000 are not surrogates",
+    ],
+)
+def test_surrogate_check_equals_the_regex(text: str) -> None:
+    from services.extractor.handler import _SURROGATE, _has_surrogate
+
+    assert _has_surrogate(text) == (_SURROGATE.search(text) is not None)
+
+
+def test_surrogate_check_equals_the_regex_on_every_code_point() -> None:
+    from services.extractor.handler import _SURROGATE, _has_surrogate
+
+    for point in range(0x80, 0x110000):
+        text = "é" + chr(point)
+        assert _has_surrogate(text) == (_SURROGATE.search(text) is not None), hex(point)
