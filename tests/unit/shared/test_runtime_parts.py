@@ -134,3 +134,16 @@ async def test_outputs_of_a_batch_follow_the_source_records_time_order() -> None
         await runtime.consumer.stop()
     assert sent == ["a" * 32, "b" * 32, "c" * 32, "d" * 32]
     assert committed == [{a: 12, b: 7}]
+
+
+@pytest.mark.parametrize(("wait_ms", "min_bytes"), [(50, 1024 * 1024), (0, 1)])
+async def test_consumers_batch_fetches_for_the_configured_wait(wait_ms: int, min_bytes: int) -> None:
+    settings = ServiceSettings(kafka_bootstrap="127.0.0.1:1", kafka_fetch_wait_ms=wait_ms)
+    runtime = ConsumerRuntime(ConsumerSpec("t", "in", "g"), _Echo(), settings, asyncio.Event())
+    consumer = runtime.consumer  # what aiokafka's fetcher will be built with
+    assert (consumer._fetch_max_wait_ms, consumer._fetch_min_bytes) == (wait_ms, min_bytes)
+
+
+def test_the_fetch_wait_is_bounded() -> None:
+    with pytest.raises(ValueError, match="kafka_fetch_wait_ms"):
+        ServiceSettings(kafka_fetch_wait_ms=5000)
