@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,29 +83,6 @@ def strip_boilerplate(text: str) -> str:
             continue
         kept.append(stripped)
     return "\n".join(kept)
-
-
-# Per code point: 0 not seen yet, 1 kept, 2 punctuation/symbol/control (becomes a space); filled on
-# first sight, like ``shared.textnorm``'s translate table.
-_KEEP, _SPACE = 1, 2
-_FOLD_KIND = np.zeros(0x110000, dtype=np.uint8)
-
-
-def fold_text(text: str) -> str:
-    """``shared.textnorm.normalise(text)``, faster on non-ASCII text (most real pages: one curly quote
-    is enough): the punctuation -> space step is a numpy table lookup over the code points instead of
-    ``str.translate`` with a dict (~35 ns a character). The unit tests keep the two equal."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    if folded.isascii():  # str.translate has a fast path for ASCII
-        return normalise(folded)
-    points = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
-    kinds = _FOLD_KIND[points]
-    if not kinds.all():
-        for point in np.unique(points[kinds == 0]).tolist():
-            _FOLD_KIND[point] = _SPACE if unicodedata.category(chr(point))[0] in "PSC" else _KEEP
-        kinds = _FOLD_KIND[points]
-    points[kinds == _SPACE] = ord(" ")
-    return " ".join(points.tobytes().decode("utf-32-le").split())
 
 
 _CJK = re.compile(
@@ -218,7 +194,7 @@ class Fingerprinter:
 
     def fingerprint(self, text: str) -> Fingerprint:
         """Fingerprint of an article's main text (the title is left out: copies often retitle)."""
-        norm = fold_text(strip_boilerplate(text))
+        norm = normalise(strip_boilerplate(text))
         content_key = hashlib.sha256(norm.encode("utf-8")).digest()[:8]
         hashes, distinct = shingle_hashes(norm, self.shingle_size, self.cjk_size)
         if not distinct:

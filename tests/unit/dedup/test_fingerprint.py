@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 
 import pytest
 
@@ -12,11 +10,9 @@ from services.dedup.fingerprint import (
     _RIGHTS_LINE,
     Fingerprinter,
     _rights_line,
-    fold_text,
     similarity,
     strip_boilerplate,
 )
-from shared.textnorm import normalise
 from tests.unit.dedup import texts
 
 FP = Fingerprinter()
@@ -76,55 +72,6 @@ def test_boilerplate_lines_are_stripped() -> None:
 
 def test_empty_text_has_no_signature() -> None:
     assert FP.fingerprint("  \n ").empty
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        texts.EN_NIS,
-        texts.KO_NIS,
-        texts.ZH_NIS,
-        texts.JA_NIS,
-        "Ünïcode — «quotes», ½ ﬁ\u200b tab\tand\x00nul",
-        "",
-    ],
-)
-def test_table_normaliser_equals_the_per_character_definition(text: str) -> None:
-    # the definition: NFKC, casefold, every P*/S*/C* character a space, whitespace collapsed
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    spaced = "".join(" " if unicodedata.category(ch)[0] in "PSC" else ch for ch in folded)
-    assert normalise(text) == re.sub(r"\s+", " ", spaced).strip()
-
-
-def _every_code_point() -> list[str]:
-    """All of Unicode (surrogates included) in blocks of 4,096, each with ASCII words around it."""
-    return [
-        "Word " + "".join(chr(c) for c in range(start, min(start + 4096, 0x110000))) + " end."
-        for start in range(0, 0x110000, 4096)
-    ]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        texts.EN_NIS,
-        texts.KO_NIS,
-        texts.ZH_NIS,
-        texts.JA_NIS,
-        "Ünïcode — «quotes», ½ ﬁ\u200b tab\tand\x00nul",
-        "It’s “quoted”\u2028next\u00a0line\x1fend \ud800 lone \U0001f600 emoji \U00020000 ext-B",
-        "plain ASCII, only: (punctuation) & symbols + $5",
-        "",
-        " \n\t ",
-    ],
-)
-def test_fold_text_equals_the_shared_normaliser(text: str) -> None:
-    assert fold_text(text) == normalise(text)
-
-
-def test_fold_text_equals_the_shared_normaliser_on_every_code_point() -> None:
-    for block in _every_code_point():
-        assert fold_text(block) == normalise(block)
 
 
 @pytest.mark.parametrize(
