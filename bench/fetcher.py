@@ -82,18 +82,22 @@ def plain_baselines(pages: list[bytes]) -> tuple[float, float, float]:
     with ProcessPoolExecutor(2, mp_context=spawn) as pool:
         list(pool.map(_warm, [1.0, 1.0]))  # each worker takes one (the other is busy sleeping)
         halves = [pages[0::2], pages[1::2]]
-        started = time.perf_counter()
-        list(pool.map(_plain_loop_untimed, halves))
-        two = len(pages) / (time.perf_counter() - started)
+        for _attempt in range(3):
+            started = time.perf_counter()
+            pids = set(pool.map(_plain_loop_untimed, halves))
+            two = len(pages) / (time.perf_counter() - started)
+            if len(pids) == 2:  # both halves ran at once, one per process (not one after the other)
+                break
     return one, two, cpu / count
 
 
 def _plain_loop_untimed(pages: list[bytes]) -> int:
+    """Worker: plain trafilatura.extract over pages; returns the worker's pid."""
     import trafilatura
 
     for page in pages:
         trafilatura.extract(page)
-    return len(pages)
+    return os.getpid()
 
 
 def _same_text_with_fast_parser(pages: list[bytes]) -> int:
