@@ -269,6 +269,24 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
+def infrastructure_pids() -> dict[str, int]:
+    """The local Kafka broker and Redis server processes (by command line), if any."""
+    found: dict[str, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"java") and any(a.endswith(b"kafka.Kafka") for a in argv):
+            found.setdefault("kafka", int(entry))
+        elif argv and b"redis-server" in argv[0]:
+            found.setdefault("redis", int(entry))
+    return found
+
+
 def descendants(pid: int) -> list[int]:
     """Every live descendant of ``pid`` (from /proc/*/stat)."""
     parents: dict[int, list[int]] = {}
@@ -545,7 +563,9 @@ async def throughput() -> dict[str, Any]:
         before = await redis_used_memory()
         await run.start()
         log("throughput: armed")
+        infrastructure = infrastructure_pids()
         cpu_before = tree_cpu_seconds(run.pids())
+        infra_before = {name: process_cpu_seconds(pid) for name, pid in infrastructure.items()}
         bench_cpu_before = time.process_time()
         replay.arm()
         tagged_topic = run.config.topics.tagged
@@ -555,6 +575,7 @@ async def throughput() -> dict[str, Any]:
 
         samples = await follow(dedup_done, len(items), 600)
         bench_cpu = time.process_time() - bench_cpu_before
+        infra_cpu = {n: process_cpu_seconds(pid) - infra_before[n] for n, pid in infrastructure.items()}
         done_at = samples[-1][0] if samples and samples[-1][1] >= len(items) else None
         cpu_after = tree_cpu_seconds(run.pids())
         after = await redis_used_memory()
@@ -609,6 +630,8 @@ async def throughput() -> dict[str, Any]:
         "plain_extract_cpu_ms_per_page": round(1000 * plain_cpu, 2),
         # this process: the replay server serving the pages, the scrapes, the webhook receiver
         "bench_process_cpu_ms_per_page": round(1000 * bench_cpu / len(items), 2),
+        # the broker and Redis (all their work in the window; nothing else uses them during it)
+        "infrastructure_cpu_ms_per_page": {n: round(1000 * c / len(items), 2) for n, c in infra_cpu.items()},
         "cpu_ms_per_page": cpu_ms,
         # plain CPU per page / the four services' CPU per page (Kafka, Redis and this process not
         # counted): the ratio the services would reach on a machine with nothing else running
