@@ -154,13 +154,16 @@ class ExtractPool:
         process.start()
         theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
+        worker = _Worker(process, reader, writer)
         try:
             await reader.readexactly(_HEADER.size)  # warmed up and ready
         except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-            process.join(1)
+            _kill(worker)
             raise WorkerDied(f"extraction worker exited at start (exit code {process.exitcode})") from None
-        return _Worker(process, reader, writer)
+        except BaseException:  # cancelled (the pool is stopping) while the worker warmed up
+            _kill(worker)
+            raise
+        return worker
 
     async def extract(self, page: PageInput) -> ExtractedPage:
         """Extract one page in a worker."""
