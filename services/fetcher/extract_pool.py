@@ -200,7 +200,7 @@ class ExtractPool:
                     job.future.set_exception(ExtractionTimeout(f"extraction took over {self.timeout:.0f}s"))
                 await self._replace(worker)
                 return
-            except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            except (asyncio.IncompleteReadError, OSError):  # OSError: ConnectionError and the rest
                 if self._stopping:
                     return
                 log.error("extraction worker %s died; starting a new one", worker.process.pid)
@@ -225,8 +225,6 @@ class ExtractPool:
         _kill(worker)
         with contextlib.suppress(ValueError):
             self._workers.remove(worker)
-        if self._stopping:
-            return
         while not self._stopping:
             try:
                 new = await self._spawn()

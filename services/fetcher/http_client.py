@@ -288,7 +288,7 @@ class HttpFetcher:
     ) -> AsyncIterator[tuple[int, Mapping[str, str], AsyncIterator[bytes]]]:
         """(status, headers, raw body chunks) of a GET, on the direct or the httpx path."""
         if self._direct is not None:
-            merged = {name.title(): value for name, value in self._default_headers.items()}
+            merged = dict(self._default_headers)  # their names are already title-case
             merged.update((name.title(), value) for name, value in headers.items())
             opts = self.options
             async with self._direct.get(
